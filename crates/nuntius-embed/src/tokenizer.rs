@@ -1,0 +1,142 @@
+//! SentencePiece unigram tokenizer driven by the vocabulary and normalisation map of the
+//! model file: NFKC, the file's per-code-point map, `▁` word boundaries, Viterbi over
+//! piece scores. Segmentation follows the reference reader (`e5.c`) step for step, so
+//! the ids match the package's own tokenizer.
+
+use std::collections::HashMap;
+
+use unicode_normalization::UnicodeNormalization;
+
+use crate::format::{NormalizationMap, Vocabulary};
+
+/// SentencePiece's word-boundary marker U+2581, which stands for a space.
+const METASPACE: char = '\u{2581}';
+
+pub(crate) struct Tokenizer {
+    ids: HashMap<Vec<u8>, u32>,
+    scores: Vec<f32>,
+    normalization: HashMap<u32, Vec<u32>>,
+    unk: u32,
+    pub bos: u32,
+    pub eos: u32,
+    unk_score: f32,
+    max_piece_bytes: usize,
+}
+
+impl Tokenizer {
+    pub fn new(vocabulary: &Vocabulary, normalization: &NormalizationMap) -> Tokenizer {
+        let mut ids = HashMap::with_capacity(vocabulary.pieces.len());
+        for (id, piece) in vocabulary.pieces.iter().enumerate() {
+            // The reference keeps the first of duplicate pieces; so do we.
+            if !piece.is_empty() {
+                ids.entry(piece.clone()).or_insert(id as u32);
+            }
+        }
+        let min_score = vocabulary
+            .scores
+            .iter()
+            .copied()
+            .fold(f32::INFINITY, f32::min);
+        let max_piece_bytes = vocabulary
+            .pieces
+            .iter()
+            .map(Vec::len)
+            .max()
+            .unwrap_or(1)
+            .max(1);
+        Tokenizer {
+            ids,
+            scores: vocabulary.scores.clone(),
+            normalization: normalization
+                .map
+                .iter()
+                .map(|(k, v)| (*k, v.clone()))
+                .collect(),
+            unk: vocabulary.unk,
+            bos: vocabulary.bos,
+            eos: vocabulary.eos,
+            // Unknown characters cost ten nats more than the rarest piece, as in SentencePiece.
+            unk_score: min_score - 10.0,
+            max_piece_bytes,
+        }
+    }
+
+    /// Piece ids of `text` without `<s>`/`</s>`.
+    pub fn encode(&self, text: &str) -> Vec<u32> {
+        let normalized = self.normalize(text);
+        self.segment(&normalized)
+    }
+
+    /// NFKC, the file's code-point map, runs of spaces collapsed, a leading `▁`, and
+    /// spaces turned into `▁`.
+    fn normalize(&self, text: &str) -> String {
+        let mut chars: Vec<char> = Vec::with_capacity(text.len() + 1);
+        for ch in text.nfkc() {
+            match self.normalization.get(&u32::from(ch)) {
+                None => chars.push(ch),
+                Some(replacement) => {
+                    chars.extend(replacement.iter().filter_map(|&cp| char::from_u32(cp)))
+                }
+            }
+        }
+        chars.dedup_by(|b, a| *a == ' ' && *b == ' ');
+        let mut out = String::with_capacity(chars.len() * 3 + 3);
+        if chars.first() != Some(&' ') {
+            out.push(METASPACE);
+        }
+        out.extend(chars.iter().map(|&c| if c == ' ' { METASPACE } else { c }));
+        out
+    }
+
+    /// Best-scoring segmentation into vocabulary pieces (ties keep the earlier path), with a
+    /// one-character `<unk>` fallback.
+    fn segment(&self, normalized: &str) -> Vec<u32> {
+        let starts: Vec<usize> = normalized
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(normalized.len()))
+            .collect();
+        let n = starts.len() - 1;
+        let bytes = normalized.as_bytes();
+        const UNREACHED: f32 = -1e30;
+        let mut best = vec![UNREACHED; n + 1];
+        // (piece id or None for <unk>, start char index) of the best path ending here.
+        let mut back: Vec<(Option<u32>, usize)> = vec![(None, 0); n + 1];
+        best[0] = 0.0;
+        for i in 0..n {
+            if best[i] <= -1e29 {
+                continue;
+            }
+            let begin = starts[i];
+            for e in i + 1..=n {
+                let len = starts[e] - begin;
+                if len > self.max_piece_bytes {
+                    break;
+                }
+                if let Some(&id) = self.ids.get(&bytes[begin..starts[e]]) {
+                    if id != self.unk {
+                        let score = best[i] + self.scores[id as usize];
+                        if score > best[e] {
+                            best[e] = score;
+                            back[e] = (Some(id), i);
+                        }
+                    }
+                }
+            }
+            let score = best[i] + self.unk_score;
+            if score > best[i + 1] {
+                best[i + 1] = score;
+                back[i + 1] = (None, i);
+            }
+        }
+        let mut ids = Vec::new();
+        let mut i = n;
+        while i > 0 {
+            let (id, from) = back[i];
+            ids.push(id.unwrap_or(self.unk));
+            i = from;
+        }
+        ids.reverse();
+        ids
+    }
+}
