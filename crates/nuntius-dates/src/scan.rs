@@ -1,0 +1,485 @@
+//! Finds date mentions in running text by looking around every number.
+//!
+//! Most of a news text is words, and a date always holds a number, so the scanner skips to the
+//! next digit and only there reads the words and separators on either side. Month names are folded
+//! and looked up only when they stand next to a number.
+
+use nuntius_model::Published;
+
+use crate::calendar::{day_date, month_date, plausible_year};
+use crate::fold::{is_word_char, Folded};
+use crate::lex::{Number, Text};
+use crate::months::{self, MonthName};
+use crate::time::time_after;
+use crate::DateMention;
+
+/// The mentions of a text, in document order, without overlaps.
+pub(crate) struct Mentions<'a> {
+    text: Text<'a>,
+    /// Where the next number search starts.
+    next: usize,
+    /// No mention may start before this (the end of the previous one).
+    floor: usize,
+}
+
+impl<'a> Mentions<'a> {
+    pub(crate) fn new(text: &'a str) -> Mentions<'a> {
+        Mentions {
+            text: Text::new(text),
+            next: 0,
+            floor: 0,
+        }
+    }
+}
+
+impl Iterator for Mentions<'_> {
+    type Item = DateMention;
+
+    fn next(&mut self) -> Option<DateMention> {
+        let bytes = self.text.bytes;
+        while self.next < bytes.len() {
+            // 0xD9 and 0xDB lead the Arabic-Indic digits.
+            let Some(offset) = bytes[self.next..]
+                .iter()
+                .position(|&b| b.is_ascii_digit() || b == 0xD9 || b == 0xDB)
+            else {
+                self.next = bytes.len();
+                break;
+            };
+            let start = self.next + offset;
+            let Some(number) = self.text.number_at(start) else {
+                self.next = start + 1;
+                continue;
+            };
+            if let Some(mention) = mention_at(&self.text, number, self.floor) {
+                self.next = mention.end;
+                self.floor = mention.end;
+                return Some(mention);
+            }
+            self.next = number.end;
+        }
+        None
+    }
+}
+
+/// A month name read from the text.
+#[derive(Clone, Copy)]
+struct MonthAt {
+    start: usize,
+    end: usize,
+    name: MonthName,
+    folded: Folded,
+}
+
+/// Ordinal endings written right after a day: "1st", "1er", "1º", "1η".
+const ORDINALS: &[&str] = &["st", "nd", "rd", "th", "er", "re", "º", "ª", "η"];
+
+/// Words between a day and its month, or a month and its year: "1 de febrero de 2022",
+/// "1st of February", "τον Φεβρουάριο του 2022".
+const CONNECTORS: &[&str] = &["de", "del", "of", "του"];
+
+/// The date mention around `number`, if any; it starts no earlier than `floor`.
+fn mention_at(text: &Text, number: Number, floor: usize) -> Option<DateMention> {
+    let before = text.char_before(number.start);
+    if before.is_some_and(|c| is_word_char(c) || c.is_numeric()) {
+        // Glued to a word: "A320", "COVID19", "G20".
+        return None;
+    }
+    // The tail of a longer number: "11:57", "1.21.01.2022", "3/4/2022/5".
+    let glued = matches!(before, Some('.' | ':' | '/'))
+        && text
+            .char_before(number.start - 1)
+            .is_some_and(|c| c.is_numeric());
+    if number.digits == 4 && plausible_year(number.value) {
+        if !glued {
+            if let Some(found) = year_first(text, number) {
+                return Some(found);
+            }
+        }
+        return month_year(text, number, floor);
+    }
+    if number.digits <= 2 {
+        if !glued {
+            if let Some(found) = numeric_day_first(text, number) {
+                return Some(found);
+            }
+        }
+        return day_month_year(text, number).or_else(|| month_day_year(text, number, floor));
+    }
+    None
+}
+
+/// A mention from `start` to `end`, extended by a time of day when one follows.
+fn mention(text: &Text, date: Published, start: usize, end: usize, iso: bool) -> DateMention {
+    match time_after(text, end, iso) {
+        Some(time) => DateMention {
+            date: time.on(date),
+            start,
+            end: time.end,
+        },
+        None => DateMention { date, start, end },
+    }
+}
+
+/// Whether a numeric date ending at `end` goes on as a longer number ("2022.01.21.5").
+fn continues_numeric(text: &Text, end: usize, separator: u8) -> bool {
+    text.at(end, separator) && text.is_digit_at(end + 1)
+}
+
+/// Dates starting with the year: ISO and other numeric "2022-01-21", "2022/01/21", "2022.01.21";
+/// Hungarian "2022. február 1."; Latvian "2022. gada 1. februārī"; Lithuanian "2022 m. vasario 1 d.".
+fn year_first(text: &Text, year: Number) -> Option<DateMention> {
+    let after = year.end;
+    if let Some(separator @ (b'-' | b'/' | b'.')) = text.byte(after) {
+        if let Some(month) = text.number_of(after + 1, 1, 2) {
+            if text.at(month.end, separator) {
+                let day = text.number_of(month.end + 1, 1, 2)?;
+                if continues_numeric(text, day.end, separator) {
+                    return None;
+                }
+                let date = day_date(year.value, month.value, day.value)?;
+                return Some(mention(text, date, year.start, day.end, separator == b'-'));
+            }
+        }
+    }
+    if text.at(after, b'.') {
+        let spaced = text.skip_spaces(after + 1);
+        if spaced > after + 1 {
+            if let Some(found) =
+                hungarian(text, year, spaced).or_else(|| latvian(text, year, spaced))
+            {
+                return Some(found);
+            }
+        }
+    }
+    lithuanian(text, year)
+}
+
+/// "2022. február 1.", "2022. febr. 1-jén": year, month, day, and a dot or a case ending after the day.
+fn hungarian(text: &Text, year: Number, at: usize) -> Option<DateMention> {
+    let month = month_at(text, at)?;
+    let day = text.number_of(after_month(text, month), 1, 2)?;
+    let end = match text.byte(day.end) {
+        Some(b'.') => day.end + 1,
+        Some(b'-') => text.word_at(day.end + 1)?.end,
+        _ => return None,
+    };
+    let date = day_date(year.value, u32::from(month.name.month), day.value)?;
+    Some(mention(text, date, year.start, end, false))
+}
+
+/// "2022. gada 1. februārī" (a day) and "2022. gada februārī" (a month).
+fn latvian(text: &Text, year: Number, at: usize) -> Option<DateMention> {
+    let gada = text.word_at(at).filter(|w| w.is("gada"))?;
+    let next = text.skip_spaces(gada.end);
+    if let Some(day) = text.number_of(next, 1, 2) {
+        if !text.at(day.end, b'.') {
+            return None;
+        }
+        let month = month_at(text, text.skip_spaces(day.end + 1))?;
+        let date = day_date(year.value, u32::from(month.name.month), day.value)?;
+        return Some(mention(text, date, year.start, month.end, false));
+    }
+    let month = month_at(text, next)?;
+    let date = month_date(year.value, u32::from(month.name.month))?;
+    Some(DateMention {
+        date,
+        start: year.start,
+        end: month.end,
+    })
+}
+
+/// "2022 m. vasario 1 d." (a day) and "2022 m. vasario mėn." or "2022 m. vasarį" (a month).
+fn lithuanian(text: &Text, year: Number) -> Option<DateMention> {
+    let m = text
+        .word_at(text.skip_spaces(year.end))
+        .filter(|w| w.is("m"))?;
+    if m.start == year.end || !text.at(m.end, b'.') {
+        return None;
+    }
+    let month = month_at(text, text.skip_spaces(m.end + 1))?;
+    let after = text.skip_spaces(month.end);
+    if let Some(day) = text.number_of(after, 1, 2).filter(|_| after > month.end) {
+        let mut end = day.end;
+        let d = text.skip_spaces(day.end);
+        if text.word_at(d).is_some_and(|w| w.is("d")) && text.at(d + 1, b'.') {
+            end = d + 2;
+        }
+        let date = day_date(year.value, u32::from(month.name.month), day.value)?;
+        return Some(mention(text, date, year.start, end, false));
+    }
+    let date = month_date(year.value, u32::from(month.name.month))?;
+    Some(DateMention {
+        date,
+        start: year.start,
+        end: month.end,
+    })
+}
+
+/// "21.01.2022", "21/01/2022", "21-01-2022", "1. 2. 2022"; day first unless only month first is valid.
+fn numeric_day_first(text: &Text, first: Number) -> Option<DateMention> {
+    let separator = text
+        .byte(first.end)
+        .filter(|b| matches!(b, b'.' | b'/' | b'-'))?;
+    // Czech and Slovak write "1. 2. 2022".
+    let skip = |i: usize| {
+        if separator == b'.' {
+            text.skip_spaces(i)
+        } else {
+            i
+        }
+    };
+    let second = text.number_of(skip(first.end + 1), 1, 2)?;
+    if !text.at(second.end, separator) {
+        return None;
+    }
+    let year = text.number_of(skip(second.end + 1), 4, 4)?;
+    if continues_numeric(text, year.end, separator) {
+        return None;
+    }
+    let date = day_date(year.value, second.value, first.value)
+        .or_else(|| day_date(year.value, first.value, second.value))?;
+    Some(mention(text, date, first.start, year.end, false))
+}
+
+/// "1 febbraio 2022", "1. února 2022", "1er février 2022", "1 de febrero de 2022", "21st of January, 2022",
+/// "1 ta' Frar 2022", "1 شباط/فبراير 2022".
+fn day_month_year(text: &Text, day: Number) -> Option<DateMention> {
+    if !(1..=31).contains(&day.value) {
+        return None;
+    }
+    let mut at = day.end;
+    let mut day_dot = false;
+    if text.at(at, b'.') {
+        at += 1;
+        day_dot = true;
+        if text.starts_with(at, "º") {
+            at += "º".len();
+        }
+    } else if text.starts_with(at, "°") {
+        at += "°".len();
+    } else if let Some(word) = text.word_at(at) {
+        if !ORDINALS.contains(&word.folded.as_str()) {
+            // "5kg", "3D".
+            return None;
+        }
+        at = word.end;
+    }
+    let spaced = text.skip_spaces(at);
+    if spaced == at && !day_dot {
+        return None;
+    }
+    at = spaced;
+    if let Some(word) = text.word_at(at) {
+        if word.is("de") || word.is("of") {
+            at = text.skip_spaces(word.end);
+        } else if word.is("ta") {
+            // Maltese "1 ta' Frar 2022".
+            let quote = ["'", "’"].iter().find(|q| text.starts_with(word.end, q));
+            if let Some(quote) = quote {
+                at = text.skip_spaces(word.end + quote.len());
+            }
+        }
+    }
+    let month = month_at(text, at)?;
+    let year = year_after_month(text, month)?;
+    let number = month_number(text, month, day_dot);
+    let date = day_date(year.value, u32::from(number), day.value)?;
+    Some(mention(text, date, day.start, year.end, false))
+}
+
+/// "January 21, 2022", "Jan. 21st 2022", "February 1 2022".
+fn month_day_year(text: &Text, day: Number, floor: usize) -> Option<DateMention> {
+    if !(1..=31).contains(&day.value) {
+        return None;
+    }
+    let mut end = text.skip_spaces_back(day.start);
+    if end == day.start {
+        return None;
+    }
+    if text.char_before(end) == Some('.') {
+        end -= 1;
+    }
+    let month = month_before(text, end).filter(|m| m.start >= floor)?;
+    let mut at = day.end;
+    if let Some(word) = text.word_at(at) {
+        if !["st", "nd", "rd", "th"].contains(&word.folded.as_str()) {
+            return None;
+        }
+        at = word.end;
+    }
+    if text.at(at, b',') {
+        at += 1;
+    }
+    let spaced = text.skip_spaces(at);
+    if spaced == day.end {
+        return None;
+    }
+    let year = text
+        .number_of(spaced, 4, 4)
+        .filter(|y| plausible_year(y.value))?;
+    let number = month_number(text, month, false);
+    let date = day_date(year.value, u32::from(number), day.value)?;
+    Some(mention(text, date, month.start, year.end, false))
+}
+
+/// "gennaio 2022", "January 2022", "febrero de 2022", "в феврале 2022 года", "τον Φεβρουάριο του 2022".
+fn month_year(text: &Text, year: Number, floor: usize) -> Option<DateMention> {
+    let mut end = text.skip_spaces_back(year.start);
+    if end == year.start {
+        return None;
+    }
+    if text.char_before(end) == Some(',') {
+        end = text.skip_spaces_back(end - 1);
+    }
+    if let Some(word) = text.word_before(end) {
+        if CONNECTORS.contains(&word.folded.as_str()) {
+            end = text.skip_spaces_back(word.start);
+            if end == word.start {
+                return None;
+            }
+        }
+    }
+    if text.char_before(end) == Some('.') {
+        end -= 1;
+    }
+    let month = month_before(text, end).filter(|m| m.start >= floor && !m.name.weak)?;
+    // A number right before the month means a day–month–year that failed to validate ("32 January 2022").
+    let mut before = text.skip_spaces_back(month.start);
+    if text.char_before(before) == Some('.') {
+        before -= 1;
+    }
+    if text.char_before(before).is_some_and(|c| c.is_numeric()) {
+        return None;
+    }
+    let number = month_number(text, month, false);
+    let date = month_date(year.value, u32::from(number))?;
+    Some(DateMention {
+        date,
+        start: month.start,
+        end: year.end,
+    })
+}
+
+/// The offset after a month name and the dot of its abbreviation, when written.
+fn after_month(text: &Text, month: MonthAt) -> usize {
+    let end = if text.at(month.end, b'.') {
+        month.end + 1
+    } else {
+        month.end
+    };
+    text.skip_spaces(end)
+}
+
+/// The year after a month name: "febbraio 2022", "Feb. 2022", "January 21, 2022", "febrero de 2022".
+fn year_after_month(text: &Text, month: MonthAt) -> Option<Number> {
+    let mut at = month.end;
+    if text.at(at, b'.') {
+        at += 1;
+    }
+    if text.at(at, b',') {
+        at += 1;
+    } else if text.starts_with(at, "،") {
+        at += "،".len();
+    }
+    let spaced = text.skip_spaces(at);
+    if spaced == month.end {
+        return None;
+    }
+    at = spaced;
+    if let Some(word) = text
+        .word_at(at)
+        .filter(|w| CONNECTORS.contains(&w.folded.as_str()))
+    {
+        at = text.skip_spaces(word.end);
+    }
+    text.number_of(at, 4, 4).filter(|y| plausible_year(y.value))
+}
+
+/// The month a name means here. Croatian "listopad" is October where Polish and Czech mean November:
+/// Croatian writes the day with a dot and the genitive "listopada" ("1. listopada"), Polish the same
+/// genitive without the dot, Czech the dot with "listopadu"; "u listopadu" is Croatian, "v listopadu" Czech.
+fn month_number(text: &Text, month: MonthAt, day_dot: bool) -> u8 {
+    let Some(alternative) = month.name.alternative else {
+        return month.name.month;
+    };
+    let genitive_with_dot = day_dot && month.folded.as_str().ends_with('a');
+    let after_u = text
+        .word_before(text.skip_spaces_back(month.start))
+        .is_some_and(|w| w.is("u"));
+    if genitive_with_dot || after_u {
+        alternative
+    } else {
+        month.name.month
+    }
+}
+
+/// The month name starting at `at`, with a second name of the same month after a slash
+/// ("شباط/فبراير", "Feb/February").
+fn month_at(text: &Text, at: usize) -> Option<MonthAt> {
+    let mut month = month_name_at(text, at)?;
+    if text.at(month.end, b'/') {
+        if let Some(second) = month_name_at(text, month.end + 1) {
+            if second.name.month == month.name.month {
+                month.end = second.end;
+            }
+        }
+    }
+    Some(month)
+}
+
+/// The month name (one word, or two for "كانون الثاني" and "meán fómhair") starting at `at`.
+fn month_name_at(text: &Text, at: usize) -> Option<MonthAt> {
+    let word = text.word_at(at)?;
+    if months::starts_two_word_name(word.folded.as_str()) {
+        let next = text.skip_spaces(word.end);
+        if let Some(second) = text.word_at(next).filter(|_| next > word.end) {
+            let mut both = word.folded;
+            if both.push(' ') && both.push_word(second.folded.as_str()) {
+                if let Some(name) = months::lookup(both.as_str()) {
+                    return Some(MonthAt {
+                        start: at,
+                        end: second.end,
+                        name,
+                        folded: both,
+                    });
+                }
+            }
+        }
+    }
+    let name = months::lookup(word.folded.as_str())?;
+    if name.cased && !word.capital {
+        return None;
+    }
+    Some(MonthAt {
+        start: at,
+        end: word.end,
+        name,
+        folded: word.folded,
+    })
+}
+
+/// The month name ending exactly at `end`, including two-word names and "شباط/فبراير" pairs.
+fn month_before(text: &Text, end: usize) -> Option<MonthAt> {
+    let word = text.word_before(end)?;
+    let before = text.skip_spaces_back(word.start);
+    let two_words = text
+        .word_before(before)
+        .filter(|_| before < word.start)
+        .and_then(|first| month_name_at(text, first.start))
+        .filter(|m| m.end == end);
+    let mut month = match two_words {
+        Some(month) => month,
+        None => month_name_at(text, word.start).filter(|m| m.end == end)?,
+    };
+    if text.char_before(month.start) == Some('/') {
+        if let Some(first) = text.word_before(month.start - 1) {
+            if let Some(pair) = month_name_at(text, first.start) {
+                if pair.name.month == month.name.month && pair.end == month.start - 1 {
+                    month.start = pair.start;
+                }
+            }
+        }
+    }
+    Some(month)
+}

@@ -1,0 +1,6 @@
+//! Integration tests of nuntius-dates, compiled into one binary: text, metadata, URLs, properties.
+
+mod meta;
+mod props;
+mod text;
+mod url;
