@@ -1,0 +1,579 @@
+//! The clusterer's state and its decisions.
+
+use std::collections::{BTreeMap, HashMap};
+
+use nuntius_model::{ClusterId, Evidence, Signal};
+use serde::{Deserialize, Serialize};
+
+/// What the clusterer needs to know of one article.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ArticleFeatures {
+    /// Arrival order, unique.
+    pub seq: u64,
+    /// Explicit publication day (days since 1970-01-01), if any.
+    pub day: Option<i64>,
+    pub lang: Option<String>,
+    /// Term hash → weight (title terms count more than body terms), sorted by hash.
+    pub terms: Vec<(u64, f32)>,
+    /// Entities mentioned, with a weight (mentions in the title count more), sorted by id.
+    pub entities: Vec<(u64, f32)>,
+    /// Optional dense embedding (L2-normalised).
+    pub embedding: Option<Vec<f32>>,
+}
+
+/// Weights and thresholds. Defaults are fit on development data; see docs/EVALUATION.md.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    pub w_lexical: f64,
+    pub w_entities: f64,
+    pub w_copy: f64,
+    pub w_embedding: f64,
+    pub w_time: f64,
+    /// Standard deviation, in days, of the time Gaussian for events.
+    pub event_sigma_days: f64,
+    pub event_threshold: f64,
+    /// Candidate events further apart than this many days are not considered.
+    pub event_window_days: i64,
+    pub story_w_entities: f64,
+    pub story_w_lexical: f64,
+    pub story_w_time: f64,
+    pub story_sigma_days: f64,
+    pub story_threshold: f64,
+    pub story_window_days: i64,
+    /// Terms of an article used to look up candidate events.
+    pub probe_terms: usize,
+    /// Maximum candidate events scored per article.
+    pub max_candidates: usize,
+}
+
+impl Default for Params {
+    fn default() -> Params {
+        Params {
+            w_lexical: 0.6,
+            w_entities: 0.4,
+            w_copy: 0.5,
+            w_embedding: 0.0,
+            w_time: 0.3,
+            event_sigma_days: 2.0,
+            event_threshold: 0.33,
+            event_window_days: 10,
+            story_w_entities: 0.7,
+            story_w_lexical: 0.3,
+            story_w_time: 0.2,
+            story_sigma_days: 14.0,
+            story_threshold: 0.3,
+            story_window_days: 60,
+            probe_terms: 12,
+            max_candidates: 64,
+        }
+    }
+}
+
+/// Where an article went and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    pub event: ClusterId,
+    pub new_event: bool,
+    /// The winning comparison (joined) or the best rejected one (new event), if any candidate.
+    pub evidence: Option<Evidence>,
+    /// Set when a new event was created: its story decision.
+    pub story: Option<StoryDecision>,
+}
+
+/// Where a new event went and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoryDecision {
+    pub story: ClusterId,
+    pub new_story: bool,
+    pub evidence: Option<Evidence>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Profile {
+    /// Summed article term vectors (each article normalised to unit length before adding).
+    terms: HashMap<u64, f32>,
+    entities: HashMap<u64, f32>,
+    embedding: Option<Vec<f32>>,
+    embedded: u32,
+    days: Vec<i64>,
+    size: u32,
+}
+
+impl Profile {
+    fn add(&mut self, a: &ArticleFeatures) {
+        let norm = a.terms.iter().map(|(_, w)| w * w).sum::<f32>().sqrt().max(1e-6);
+        for (t, w) in &a.terms {
+            *self.terms.entry(*t).or_default() += w / norm;
+        }
+        for (e, w) in &a.entities {
+            *self.entities.entry(*e).or_default() += w;
+        }
+        if let Some(v) = &a.embedding {
+            let sum = self.embedding.get_or_insert_with(|| vec![0.0; v.len()]);
+            if sum.len() == v.len() {
+                for (s, x) in sum.iter_mut().zip(v) {
+                    *s += x;
+                }
+                self.embedded += 1;
+            }
+        }
+        if let Some(d) = a.day {
+            let at = self.days.partition_point(|x| *x < d);
+            self.days.insert(at, d);
+        }
+        self.size += 1;
+    }
+
+    fn merge(&mut self, other: &Profile) {
+        for (t, w) in &other.terms {
+            *self.terms.entry(*t).or_default() += w;
+        }
+        for (e, w) in &other.entities {
+            *self.entities.entry(*e).or_default() += w;
+        }
+        if let Some(v) = &other.embedding {
+            let sum = self.embedding.get_or_insert_with(|| vec![0.0; v.len()]);
+            if sum.len() == v.len() {
+                for (s, x) in sum.iter_mut().zip(v) {
+                    *s += x;
+                }
+                self.embedded += other.embedded;
+            }
+        }
+        for d in &other.days {
+            let at = self.days.partition_point(|x| x < d);
+            self.days.insert(at, *d);
+        }
+        self.size += other.size;
+    }
+
+    fn median_day(&self) -> Option<i64> {
+        (!self.days.is_empty()).then(|| self.days[(self.days.len() - 1) / 2])
+    }
+}
+
+#[derive(Debug, Clone)]
+struct EventState {
+    story: ClusterId,
+    profile: Profile,
+    members: Vec<u64>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct StoryState {
+    profile: Profile,
+    events: Vec<ClusterId>,
+}
+
+/// The online clusterer. Feed articles in arrival order with [`Clusterer::assign`].
+#[derive(Debug, Default)]
+pub struct Clusterer {
+    params: Params,
+    events: BTreeMap<ClusterId, EventState>,
+    stories: BTreeMap<ClusterId, StoryState>,
+    /// Document frequency of each term, and the number of documents seen.
+    term_df: HashMap<u64, u32>,
+    entity_df: HashMap<u64, u32>,
+    docs: u32,
+    /// Term → events whose members use it among their rarest terms (most recent last).
+    term_postings: HashMap<u64, Vec<ClusterId>>,
+    entity_postings: HashMap<u64, Vec<ClusterId>>,
+    story_entity_postings: HashMap<u64, Vec<ClusterId>>,
+    article_event: HashMap<u64, ClusterId>,
+}
+
+/// Longest postings list kept per key; older events fall off (they are out of the window anyway).
+const MAX_POSTINGS: usize = 400;
+
+fn push_posting(map: &mut HashMap<u64, Vec<ClusterId>>, key: u64, id: ClusterId) {
+    let list = map.entry(key).or_default();
+    if list.last() == Some(&id) {
+        return;
+    }
+    if let Some(pos) = list.iter().position(|x| *x == id) {
+        list.remove(pos);
+    }
+    list.push(id);
+    if list.len() > MAX_POSTINGS {
+        list.remove(0);
+    }
+}
+
+impl Clusterer {
+    pub fn new(params: Params) -> Clusterer {
+        Clusterer { params, ..Clusterer::default() }
+    }
+
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    pub fn event_of(&self, seq: u64) -> Option<ClusterId> {
+        self.article_event.get(&seq).copied()
+    }
+
+    pub fn story_of_event(&self, event: ClusterId) -> Option<ClusterId> {
+        self.events.get(&event).map(|e| e.story)
+    }
+
+    /// Median explicit day of an event's members, the date inferred for its undated articles.
+    pub fn event_day(&self, event: ClusterId) -> Option<i64> {
+        self.events.get(&event).and_then(|e| e.profile.median_day())
+    }
+
+    pub fn event_members(&self, event: ClusterId) -> &[u64] {
+        self.events.get(&event).map_or(&[], |e| e.members.as_slice())
+    }
+
+    pub fn event_count(&self) -> usize {
+        self.events.len()
+    }
+
+    pub fn story_count(&self) -> usize {
+        self.stories.len()
+    }
+
+    fn idf(&self, df: Option<&u32>) -> f32 {
+        let n = self.docs.max(1) as f32;
+        let df = df.copied().unwrap_or(0) as f32;
+        ((n + 1.0) / (df + 1.0)).ln() + 1.0
+    }
+
+    /// Restores an earlier decision (when loading a store): the article joins `event`, which
+    /// belongs to `story`, with no scoring.
+    pub fn restore(&mut self, a: &ArticleFeatures, event: ClusterId, story: ClusterId) {
+        self.count_document(a);
+        let new_event = !self.events.contains_key(&event);
+        let ev = self.events.entry(event).or_insert_with(|| EventState { story, profile: Profile::default(), members: Vec::new() });
+        ev.profile.add(a);
+        ev.members.push(a.seq);
+        let st = self.stories.entry(story).or_default();
+        st.profile.add(a);
+        if new_event {
+            st.events.push(event);
+        }
+        self.article_event.insert(a.seq, event);
+        self.index_event(event, a);
+    }
+
+    fn count_document(&mut self, a: &ArticleFeatures) {
+        self.docs += 1;
+        for (t, _) in &a.terms {
+            *self.term_df.entry(*t).or_default() += 1;
+        }
+        for (e, _) in &a.entities {
+            *self.entity_df.entry(*e).or_default() += 1;
+        }
+    }
+
+    fn probe_terms(&self, a: &ArticleFeatures) -> Vec<u64> {
+        let mut scored: Vec<(f32, u64)> = a.terms.iter().map(|(t, w)| (w * self.idf(self.term_df.get(t)), *t)).collect();
+        scored.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+        scored.into_iter().take(self.params.probe_terms).map(|(_, t)| t).collect()
+    }
+
+    fn index_event(&mut self, event: ClusterId, a: &ArticleFeatures) {
+        for t in self.probe_terms(a) {
+            push_posting(&mut self.term_postings, t, event);
+        }
+        for (e, _) in &a.entities {
+            push_posting(&mut self.entity_postings, *e, event);
+        }
+    }
+
+    /// Assigns an article. `copied_from` lists earlier articles it shares passages with.
+    pub fn assign(&mut self, a: &ArticleFeatures, copied_from: &[u64]) -> Decision {
+        self.count_document(a);
+        let copy_events: Vec<ClusterId> = {
+            let mut v: Vec<ClusterId> = copied_from.iter().filter_map(|s| self.article_event.get(s).copied()).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let candidates = self.candidates(a, &copy_events);
+        let mut best: Option<Evidence> = None;
+        for ev in candidates {
+            let Some(state) = self.events.get(&ev) else { continue };
+            let evidence = self.score_event(a, ev, &state.profile, copy_events.contains(&ev));
+            let better = match &best {
+                None => true,
+                Some(b) => evidence.score > b.score + 1e-12,
+            };
+            if better {
+                best = Some(evidence);
+            }
+        }
+        if let Some(b) = best.as_ref().filter(|b| b.score >= b.threshold) {
+            let event = b.target;
+            if let Some(state) = self.events.get_mut(&event) {
+                state.profile.add(a);
+                state.members.push(a.seq);
+                let story = state.story;
+                if let Some(st) = self.stories.get_mut(&story) {
+                    st.profile.add(a);
+                }
+                for (e, _) in &a.entities {
+                    push_posting(&mut self.story_entity_postings, *e, story);
+                }
+            }
+            self.article_event.insert(a.seq, event);
+            self.index_event(event, a);
+            return Decision { event, new_event: false, evidence: best, story: None };
+        }
+        let event = self.events.keys().next_back().map_or(1, |k| k + 1);
+        let mut profile = Profile::default();
+        profile.add(a);
+        let story = self.assign_story(&profile, event);
+        self.events.insert(event, EventState { story: story.story, profile, members: vec![a.seq] });
+        self.article_event.insert(a.seq, event);
+        self.index_event(event, a);
+        Decision { event, new_event: true, evidence: best, story: Some(story) }
+    }
+
+    fn candidates(&self, a: &ArticleFeatures, copy_events: &[ClusterId]) -> Vec<ClusterId> {
+        let mut votes: BTreeMap<ClusterId, f32> = BTreeMap::new();
+        for t in self.probe_terms(a) {
+            if let Some(list) = self.term_postings.get(&t) {
+                let w = self.idf(self.term_df.get(&t));
+                for ev in list.iter().rev().take(MAX_POSTINGS) {
+                    *votes.entry(*ev).or_default() += w;
+                }
+            }
+        }
+        for (e, _) in &a.entities {
+            if let Some(list) = self.entity_postings.get(e) {
+                let w = self.idf(self.entity_df.get(e));
+                for ev in list.iter().rev().take(MAX_POSTINGS) {
+                    *votes.entry(*ev).or_default() += w;
+                }
+            }
+        }
+        for ev in copy_events {
+            *votes.entry(*ev).or_default() += 1e6;
+        }
+        let window = self.params.event_window_days;
+        let mut ranked: Vec<(f32, ClusterId)> = votes
+            .into_iter()
+            .filter(|(ev, _)| {
+                let Some(state) = self.events.get(ev) else { return false };
+                match (a.day, state.profile.days.first(), state.profile.days.last()) {
+                    (Some(d), Some(lo), Some(hi)) => d >= lo - window && d <= hi + window,
+                    _ => true,
+                }
+            })
+            .map(|(ev, v)| (v, ev))
+            .collect();
+        ranked.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+        ranked.into_iter().take(self.params.max_candidates).map(|(_, ev)| ev).collect()
+    }
+
+    fn lexical(&self, a: &[(u64, f32)], profile: &HashMap<u64, f32>) -> f64 {
+        let mut dot = 0f64;
+        let mut na = 0f64;
+        for (t, w) in a {
+            let idf = f64::from(self.idf(self.term_df.get(t)));
+            let x = f64::from(*w) * idf;
+            na += x * x;
+            if let Some(c) = profile.get(t) {
+                dot += x * f64::from(*c) * idf;
+            }
+        }
+        if dot == 0.0 {
+            return 0.0;
+        }
+        let mut nc = 0f64;
+        for (t, c) in profile {
+            let y = f64::from(*c) * f64::from(self.idf(self.term_df.get(t)));
+            nc += y * y;
+        }
+        dot / (na.sqrt() * nc.sqrt()).max(1e-12)
+    }
+
+    /// Share of the article's entity weight (rarer entities weigh more) found in the profile.
+    fn entity_overlap(&self, a: &[(u64, f32)], profile: &HashMap<u64, f32>) -> (f64, Vec<u64>) {
+        let mut total = 0f64;
+        let mut shared = 0f64;
+        let mut names = Vec::new();
+        for (e, w) in a {
+            let idf = f64::from(self.idf(self.entity_df.get(e)));
+            let x = f64::from(*w) * idf;
+            total += x;
+            if profile.contains_key(e) {
+                shared += x;
+                names.push(*e);
+            }
+        }
+        if total == 0.0 {
+            return (0.0, names);
+        }
+        (shared / total, names)
+    }
+
+    fn time_signal(day: Option<i64>, profile: &Profile, sigma: f64) -> Option<f64> {
+        let (d, m) = (day?, profile.median_day()?);
+        let gap = (d - m) as f64;
+        Some((-(gap * gap) / (2.0 * sigma * sigma)).exp())
+    }
+
+    fn score_event(&self, a: &ArticleFeatures, event: ClusterId, profile: &Profile, copied: bool) -> Evidence {
+        let p = &self.params;
+        let mut signals = Vec::new();
+        let mut details = Vec::new();
+        let lex = self.lexical(&a.terms, &profile.terms);
+        signals.push(Signal { name: "lexical".into(), value: lex, contribution: p.w_lexical * lex });
+        let (ent, shared) = self.entity_overlap(&a.entities, &profile.entities);
+        signals.push(Signal { name: "entities".into(), value: ent, contribution: p.w_entities * ent });
+        if !shared.is_empty() {
+            details.push(format!("shared entities: {}", shared.iter().map(|e| format!("#{e}")).collect::<Vec<_>>().join(" ")));
+        }
+        let copy = if copied { 1.0 } else { 0.0 };
+        signals.push(Signal { name: "copied_passages".into(), value: copy, contribution: p.w_copy * copy });
+        if p.w_embedding > 0.0 {
+            if let (Some(v), Some(sum)) = (&a.embedding, &profile.embedding) {
+                let cos = cosine(v, sum);
+                signals.push(Signal { name: "embedding".into(), value: cos, contribution: p.w_embedding * cos });
+            }
+        }
+        match Self::time_signal(a.day, profile, p.event_sigma_days) {
+            Some(g) => signals.push(Signal { name: "time".into(), value: g, contribution: p.w_time * (g - 0.5) }),
+            None => {
+                details.push("time: undated side, neutral".into());
+                signals.push(Signal { name: "time".into(), value: 0.5, contribution: 0.0 });
+            }
+        }
+        let score = signals.iter().map(|s| s.contribution).sum();
+        Evidence { target: event, score, threshold: p.event_threshold, signals, details }
+    }
+
+    fn assign_story(&mut self, event_profile: &Profile, event: ClusterId) -> StoryDecision {
+        let p = self.params.clone();
+        let mut votes: BTreeMap<ClusterId, f32> = BTreeMap::new();
+        let mut ents: Vec<(&u64, &f32)> = event_profile.entities.iter().collect();
+        ents.sort_by_key(|(e, _)| **e);
+        for (e, _) in ents {
+            if let Some(list) = self.story_entity_postings.get(e) {
+                let w = self.idf(self.entity_df.get(e));
+                for st in list {
+                    *votes.entry(*st).or_default() += w;
+                }
+            }
+        }
+        let mut ranked: Vec<(f32, ClusterId)> = votes.into_iter().map(|(s, v)| (v, s)).collect();
+        ranked.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+        let mut best: Option<Evidence> = None;
+        let event_entities: Vec<(u64, f32)> = {
+            let mut v: Vec<(u64, f32)> = event_profile.entities.iter().map(|(e, w)| (*e, *w)).collect();
+            v.sort_by_key(|x| x.0);
+            v
+        };
+        let event_terms: Vec<(u64, f32)> = {
+            let mut v: Vec<(u64, f32)> = event_profile.terms.iter().map(|(t, w)| (*t, *w)).collect();
+            v.sort_by_key(|x| x.0);
+            v
+        };
+        let day = event_profile.median_day();
+        for (_, story) in ranked.into_iter().take(self.params.max_candidates) {
+            let Some(st) = self.stories.get(&story) else { continue };
+            if let (Some(d), Some(lo), Some(hi)) = (day, st.profile.days.first(), st.profile.days.last()) {
+                if d < lo - p.story_window_days || d > hi + p.story_window_days {
+                    continue;
+                }
+            }
+            let (ent, shared) = self.entity_overlap(&event_entities, &st.profile.entities);
+            let lex = self.lexical(&event_terms, &st.profile.terms);
+            let mut signals = vec![
+                Signal { name: "entities".into(), value: ent, contribution: p.story_w_entities * ent },
+                Signal { name: "lexical".into(), value: lex, contribution: p.story_w_lexical * lex },
+            ];
+            let mut details = vec![format!("shared entities: {}", shared.iter().map(|e| format!("#{e}")).collect::<Vec<_>>().join(" "))];
+            match Self::time_signal(day, &st.profile, p.story_sigma_days) {
+                Some(g) => signals.push(Signal { name: "time".into(), value: g, contribution: p.story_w_time * (g - 0.5) }),
+                None => {
+                    details.push("time: undated side, neutral".into());
+                    signals.push(Signal { name: "time".into(), value: 0.5, contribution: 0.0 });
+                }
+            }
+            let score = signals.iter().map(|s| s.contribution).sum();
+            let evidence = Evidence { target: story, score, threshold: p.story_threshold, signals, details };
+            if best.as_ref().is_none_or(|b| evidence.score > b.score + 1e-12) {
+                best = Some(evidence);
+            }
+        }
+        let chosen = best.as_ref().filter(|b| b.score >= b.threshold).map(|b| b.target);
+        let (story, new_story) = match chosen {
+            Some(s) => (s, false),
+            None => (self.stories.keys().next_back().map_or(1, |k| k + 1), true),
+        };
+        let st = self.stories.entry(story).or_default();
+        st.profile.merge(event_profile);
+        st.events.push(event);
+        for e in event_profile.entities.keys() {
+            push_posting(&mut self.story_entity_postings, *e, story);
+        }
+        StoryDecision { story, new_story, evidence: best }
+    }
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    let mut dot = 0f64;
+    let mut na = 0f64;
+    let mut nb = 0f64;
+    for (x, y) in a.iter().zip(b) {
+        dot += f64::from(*x) * f64::from(*y);
+        na += f64::from(*x) * f64::from(*x);
+        nb += f64::from(*y) * f64::from(*y);
+    }
+    dot / (na.sqrt() * nb.sqrt()).max(1e-12)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn article(seq: u64, day: Option<i64>, terms: &[u64], entities: &[u64]) -> ArticleFeatures {
+        ArticleFeatures {
+            seq,
+            day,
+            lang: None,
+            terms: terms.iter().map(|t| (*t, 1.0)).collect(),
+            entities: entities.iter().map(|e| (*e, 1.0)).collect(),
+            embedding: None,
+        }
+    }
+
+    #[test]
+    fn similar_articles_share_an_event_and_others_do_not() {
+        let mut c = Clusterer::new(Params::default());
+        // Background so that idf means something.
+        for i in 0..20 {
+            c.assign(&article(100 + i, Some(i as i64), &[1000 + i, 2000 + i, 3000 + i], &[500 + i]), &[]);
+        }
+        let a = c.assign(&article(1, Some(50), &[1, 2, 3, 4, 5], &[7, 8]), &[]);
+        let b = c.assign(&article(2, Some(51), &[1, 2, 3, 4, 6], &[7, 8]), &[]);
+        let d = c.assign(&article(3, Some(51), &[10, 11, 12, 13], &[9]), &[]);
+        assert!(a.new_event && !b.new_event && d.new_event);
+        assert_eq!(a.event, b.event);
+        assert_ne!(a.event, d.event);
+        assert_eq!(c.event_day(a.event), Some(50));
+    }
+
+    #[test]
+    fn copies_pull_into_the_event_and_time_is_neutral_when_undated() {
+        let mut c = Clusterer::new(Params::default());
+        let a = c.assign(&article(1, None, &[1, 2, 3], &[7]), &[]);
+        let b = c.assign(&article(2, Some(3), &[1, 9, 10], &[7]), &[1]);
+        assert_eq!(a.event, b.event);
+        let ev = b.evidence.unwrap();
+        let time = ev.signals.iter().find(|s| s.name == "time").unwrap();
+        assert_eq!(time.contribution, 0.0);
+    }
+
+    #[test]
+    fn same_order_same_result() {
+        let run = || {
+            let mut c = Clusterer::new(Params::default());
+            (0..50u64).map(|i| c.assign(&article(i, Some((i % 7) as i64), &[i % 5, i % 3 + 10, i], &[i % 4]), &[]).event).collect::<Vec<_>>()
+        };
+        assert_eq!(run(), run());
+    }
+}

@@ -1,0 +1,108 @@
+//! Persistence: the [`Store`] trait the pipeline writes through, and [`SqliteStore`], the embedded
+//! default (one file in the data dir, WAL journal, one transaction per batch).
+//!
+//! Rows are plain data; structured parts (features, evidence, entity spellings) travel as JSON text
+//! so this crate does not depend on the stages that produce them.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+/// Store errors, with the operation that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error while {context}: {source}")]
+    Sqlite {
+        context: &'static str,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("cannot open store at {path}: {reason}")]
+    Open { path: String, reason: String },
+    #[error("store at {path} has schema version {found}, this nuntius reads {expected}")]
+    Schema { path: String, found: i64, expected: i64 },
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// One article as stored.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ArticleRow {
+    /// Arrival order, 1-based, unique.
+    pub seq: u64,
+    pub id: String,
+    pub path: Option<String>,
+    pub record: Option<u64>,
+    pub url: Option<String>,
+    pub title: String,
+    pub text: String,
+    pub lang: Option<String>,
+    /// Explicit publication date, ISO 8601.
+    pub published: Option<String>,
+    pub published_from: Option<String>,
+    /// Explicit publication day number (days since 1970-01-01).
+    pub day: Option<i64>,
+    pub source: Option<String>,
+    pub cited_source: Option<String>,
+    pub content_hash: u64,
+    pub duplicate_of: Option<u64>,
+    pub event: u64,
+    /// JSON: the clusterer's features and the dedup fingerprint.
+    pub features: String,
+    /// JSON: why the article joined its event.
+    pub evidence: String,
+    /// JSON: `[[entity id, [surface, ...]], ...]`.
+    pub entities: String,
+}
+
+/// An entity as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityRow {
+    pub id: u64,
+    /// JSON of the registry's record.
+    pub record: String,
+}
+
+/// An event as stored: its story and why it joined it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRow {
+    pub id: u64,
+    pub story: u64,
+    pub evidence: String,
+}
+
+/// A copy relation: `copy` reuses passages of `origin`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CopyRow {
+    pub copy: u64,
+    pub origin: u64,
+    pub chars: u64,
+    /// JSON list of passages (byte ranges in both texts).
+    pub passages: String,
+}
+
+/// Everything one batch changes, written in one transaction.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub articles: Vec<ArticleRow>,
+    pub entities: Vec<EntityRow>,
+    pub events: Vec<EventRow>,
+    pub copies: Vec<CopyRow>,
+    /// `(source, line hash)` pairs seen in this batch, one per document.
+    pub boilerplate: Vec<(String, u64)>,
+}
+
+/// The storage interface. Implementations must keep a batch all-or-nothing.
+pub trait Store {
+    fn write_batch(&mut self, batch: &Batch) -> Result<()>;
+    /// Calls `f` with every article in arrival order.
+    fn for_each_article(&self, f: &mut dyn FnMut(ArticleRow)) -> Result<()>;
+    fn article(&self, seq: u64) -> Result<Option<ArticleRow>>;
+    fn article_by_id(&self, id: &str) -> Result<Option<ArticleRow>>;
+    fn entities(&self) -> Result<Vec<EntityRow>>;
+    fn events(&self) -> Result<Vec<EventRow>>;
+    fn copies(&self) -> Result<Vec<CopyRow>>;
+    /// Line hashes seen in at least `min_docs` documents of `source`.
+    fn boilerplate(&self, min_docs: u32) -> Result<Vec<(String, u64)>>;
+    fn article_count(&self) -> Result<u64>;
+}

@@ -1,0 +1,270 @@
+//! The SQLite store.
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::{ArticleRow, Batch, CopyRow, EntityRow, EventRow, Result, Store, StoreError};
+
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    path TEXT, record INTEGER, url TEXT,
+    title TEXT NOT NULL, text TEXT NOT NULL, lang TEXT,
+    published TEXT, published_from TEXT, day INTEGER,
+    source TEXT, cited_source TEXT,
+    content_hash INTEGER NOT NULL,
+    duplicate_of INTEGER,
+    event INTEGER NOT NULL,
+    features TEXT NOT NULL, evidence TEXT NOT NULL, entities TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_event ON articles(event);
+CREATE TABLE IF NOT EXISTS entities (id INTEGER PRIMARY KEY, record TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, story INTEGER NOT NULL, evidence TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_story ON events(story);
+CREATE TABLE IF NOT EXISTS copies (
+    copy INTEGER NOT NULL, origin INTEGER NOT NULL, chars INTEGER NOT NULL, passages TEXT NOT NULL,
+    PRIMARY KEY (copy, origin)
+);
+CREATE INDEX IF NOT EXISTS copies_origin ON copies(origin);
+CREATE TABLE IF NOT EXISTS boilerplate (
+    source TEXT NOT NULL, hash INTEGER NOT NULL, docs INTEGER NOT NULL,
+    PRIMARY KEY (source, hash)
+);
+";
+
+/// SQLite-backed [`Store`].
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+fn err(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |source| StoreError::Sqlite { context, source }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store file at `path`.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        let conn = Connection::open(path).map_err(|e| StoreError::Open { path: path.display().to_string(), reason: e.to_string() })?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(err("enabling WAL"))?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(err("setting synchronous"))?;
+        Self::init(conn, &path.display().to_string())
+    }
+
+    /// A store that lives in memory, for tests and evaluations.
+    pub fn in_memory() -> Result<SqliteStore> {
+        let conn = Connection::open_in_memory().map_err(err("opening in-memory database"))?;
+        Self::init(conn, ":memory:")
+    }
+
+    fn init(conn: Connection, shown: &str) -> Result<SqliteStore> {
+        conn.execute_batch(SCHEMA).map_err(err("creating schema"))?;
+        let found: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
+            .optional()
+            .map_err(err("reading schema version"))?;
+        match found.and_then(|v| v.parse::<i64>().ok()) {
+            None => {
+                conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?1)", [SCHEMA_VERSION.to_string()])
+                    .map_err(err("writing schema version"))?;
+            }
+            Some(v) if v != SCHEMA_VERSION => {
+                return Err(StoreError::Schema { path: shown.to_string(), found: v, expected: SCHEMA_VERSION });
+            }
+            Some(_) => {}
+        }
+        Ok(SqliteStore { conn })
+    }
+}
+
+const ARTICLE_COLUMNS: &str = "seq, id, path, record, url, title, text, lang, published, published_from, day, source, cited_source, content_hash, duplicate_of, event, features, evidence, entities";
+
+fn article_from_row(r: &Row<'_>) -> rusqlite::Result<ArticleRow> {
+    Ok(ArticleRow {
+        seq: r.get::<_, i64>(0)? as u64,
+        id: r.get(1)?,
+        path: r.get(2)?,
+        record: r.get::<_, Option<i64>>(3)?.map(|v| v as u64),
+        url: r.get(4)?,
+        title: r.get(5)?,
+        text: r.get(6)?,
+        lang: r.get(7)?,
+        published: r.get(8)?,
+        published_from: r.get(9)?,
+        day: r.get(10)?,
+        source: r.get(11)?,
+        cited_source: r.get(12)?,
+        content_hash: r.get::<_, i64>(13)? as u64,
+        duplicate_of: r.get::<_, Option<i64>>(14)?.map(|v| v as u64),
+        event: r.get::<_, i64>(15)? as u64,
+        features: r.get(16)?,
+        evidence: r.get(17)?,
+        entities: r.get(18)?,
+    })
+}
+
+impl Store for SqliteStore {
+    fn write_batch(&mut self, batch: &Batch) -> Result<()> {
+        let tx = self.conn.transaction().map_err(err("starting a batch"))?;
+        {
+            let mut insert = tx
+                .prepare_cached(&format!(
+                    "INSERT INTO articles ({ARTICLE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+                ))
+                .map_err(err("preparing article insert"))?;
+            for a in &batch.articles {
+                insert
+                    .execute(params![
+                        a.seq as i64,
+                        a.id,
+                        a.path,
+                        a.record.map(|v| v as i64),
+                        a.url,
+                        a.title,
+                        a.text,
+                        a.lang,
+                        a.published,
+                        a.published_from,
+                        a.day,
+                        a.source,
+                        a.cited_source,
+                        a.content_hash as i64,
+                        a.duplicate_of.map(|v| v as i64),
+                        a.event as i64,
+                        a.features,
+                        a.evidence,
+                        a.entities
+                    ])
+                    .map_err(err("writing an article"))?;
+            }
+            let mut ent = tx.prepare_cached("INSERT OR REPLACE INTO entities (id, record) VALUES (?1, ?2)").map_err(err("preparing entity write"))?;
+            for e in &batch.entities {
+                ent.execute(params![e.id as i64, e.record]).map_err(err("writing an entity"))?;
+            }
+            let mut ev = tx
+                .prepare_cached("INSERT OR REPLACE INTO events (id, story, evidence) VALUES (?1, ?2, ?3)")
+                .map_err(err("preparing event write"))?;
+            for e in &batch.events {
+                ev.execute(params![e.id as i64, e.story as i64, e.evidence]).map_err(err("writing an event"))?;
+            }
+            let mut cp = tx
+                .prepare_cached("INSERT OR REPLACE INTO copies (copy, origin, chars, passages) VALUES (?1, ?2, ?3, ?4)")
+                .map_err(err("preparing copy write"))?;
+            for c in &batch.copies {
+                cp.execute(params![c.copy as i64, c.origin as i64, c.chars as i64, c.passages]).map_err(err("writing a copy"))?;
+            }
+            let mut bp = tx
+                .prepare_cached(
+                    "INSERT INTO boilerplate (source, hash, docs) VALUES (?1, ?2, 1) ON CONFLICT(source, hash) DO UPDATE SET docs = docs + 1",
+                )
+                .map_err(err("preparing boilerplate write"))?;
+            for (source, hash) in &batch.boilerplate {
+                bp.execute(params![source, *hash as i64]).map_err(err("writing boilerplate statistics"))?;
+            }
+        }
+        tx.commit().map_err(err("committing a batch"))
+    }
+
+    fn for_each_article(&self, f: &mut dyn FnMut(ArticleRow)) -> Result<()> {
+        let mut stmt = self.conn.prepare(&format!("SELECT {ARTICLE_COLUMNS} FROM articles ORDER BY seq")).map_err(err("listing articles"))?;
+        let rows = stmt.query_map([], article_from_row).map_err(err("listing articles"))?;
+        for row in rows {
+            f(row.map_err(err("reading an article"))?);
+        }
+        Ok(())
+    }
+
+    fn article(&self, seq: u64) -> Result<Option<ArticleRow>> {
+        self.conn
+            .query_row(&format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE seq = ?1"), [seq as i64], article_from_row)
+            .optional()
+            .map_err(err("reading an article"))
+    }
+
+    fn article_by_id(&self, id: &str) -> Result<Option<ArticleRow>> {
+        self.conn
+            .query_row(&format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = ?1"), [id], article_from_row)
+            .optional()
+            .map_err(err("reading an article"))
+    }
+
+    fn entities(&self) -> Result<Vec<EntityRow>> {
+        let mut stmt = self.conn.prepare("SELECT id, record FROM entities ORDER BY id").map_err(err("listing entities"))?;
+        let rows = stmt
+            .query_map([], |r| Ok(EntityRow { id: r.get::<_, i64>(0)? as u64, record: r.get(1)? }))
+            .map_err(err("listing entities"))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err("reading an entity"))
+    }
+
+    fn events(&self) -> Result<Vec<EventRow>> {
+        let mut stmt = self.conn.prepare("SELECT id, story, evidence FROM events ORDER BY id").map_err(err("listing events"))?;
+        let rows = stmt
+            .query_map([], |r| Ok(EventRow { id: r.get::<_, i64>(0)? as u64, story: r.get::<_, i64>(1)? as u64, evidence: r.get(2)? }))
+            .map_err(err("listing events"))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err("reading an event"))
+    }
+
+    fn copies(&self) -> Result<Vec<CopyRow>> {
+        let mut stmt = self.conn.prepare("SELECT copy, origin, chars, passages FROM copies ORDER BY copy, origin").map_err(err("listing copies"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(CopyRow { copy: r.get::<_, i64>(0)? as u64, origin: r.get::<_, i64>(1)? as u64, chars: r.get::<_, i64>(2)? as u64, passages: r.get(3)? })
+            })
+            .map_err(err("listing copies"))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err("reading a copy"))
+    }
+
+    fn boilerplate(&self, min_docs: u32) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self.conn.prepare("SELECT source, hash FROM boilerplate WHERE docs >= ?1 ORDER BY source, hash").map_err(err("listing boilerplate"))?;
+        let rows = stmt.query_map([min_docs], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))).map_err(err("listing boilerplate"))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err("reading boilerplate"))
+    }
+
+    fn article_count(&self) -> Result<u64> {
+        self.conn.query_row("SELECT COUNT(*) FROM articles", [], |r| r.get::<_, i64>(0)).map(|n| n as u64).map_err(err("counting articles"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn article(seq: u64, id: &str) -> ArticleRow {
+        ArticleRow { seq, id: id.to_string(), title: format!("t{seq}"), event: 1, features: "{}".into(), evidence: "null".into(), entities: "[]".into(), ..ArticleRow::default() }
+    }
+
+    #[test]
+    fn batches_round_trip() {
+        let mut s = SqliteStore::in_memory().unwrap();
+        let batch = Batch {
+            articles: vec![article(1, "a"), article(2, "b")],
+            entities: vec![EntityRow { id: 1, record: "{}".into() }],
+            events: vec![EventRow { id: 1, story: 1, evidence: "null".into() }],
+            copies: vec![CopyRow { copy: 2, origin: 1, chars: 10, passages: "[]".into() }],
+            boilerplate: vec![("x.com".into(), 7), ("x.com".into(), 7)],
+        };
+        s.write_batch(&batch).unwrap();
+        assert_eq!(s.article_count().unwrap(), 2);
+        assert_eq!(s.article_by_id("b").unwrap().unwrap().seq, 2);
+        assert_eq!(s.article(1).unwrap().unwrap().id, "a");
+        assert_eq!(s.copies().unwrap().len(), 1);
+        assert_eq!(s.boilerplate(2).unwrap(), vec![("x.com".to_string(), 7)]);
+        let mut seen = Vec::new();
+        s.for_each_article(&mut |a| seen.push(a.seq)).unwrap();
+        assert_eq!(seen, vec![1, 2]);
+    }
+
+    #[test]
+    fn a_failed_batch_leaves_nothing_behind() {
+        let mut s = SqliteStore::in_memory().unwrap();
+        s.write_batch(&Batch { articles: vec![article(1, "a")], ..Batch::default() }).unwrap();
+        // Same id under a new seq violates UNIQUE(id): the whole batch must roll back.
+        let bad = Batch { articles: vec![article(2, "b"), article(3, "a")], ..Batch::default() };
+        assert!(s.write_batch(&bad).is_err());
+        assert_eq!(s.article_count().unwrap(), 1);
+    }
+}
