@@ -45,6 +45,20 @@ impl Folded {
         true
     }
 
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Appends an ASCII byte, already folded; false when the buffer overflows.
+    pub(crate) fn push_ascii(&mut self, b: u8) -> bool {
+        if self.len == CAPACITY {
+            return false;
+        }
+        self.buf[self.len] = b;
+        self.len += 1;
+        true
+    }
+
     pub(crate) fn as_str(&self) -> &str {
         // Only whole chars are ever written, so this cannot fail; "" keeps it total anyway.
         std::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
@@ -57,8 +71,14 @@ pub(crate) fn fold_char(c: char) -> Option<char> {
     if c.is_ascii() {
         return Some(c.to_ascii_lowercase());
     }
-    // Only the first char of a lower-case expansion matters: 'İ' lowers to "i̇", and the dot is a mark.
-    let lower = c.to_lowercase().next().unwrap_or(c);
+    let lower = match c {
+        // Cyrillic and Greek capitals, the common case, without the Unicode tables.
+        'А'..='Я' | 'Α'..='Ω' => char::from_u32(c as u32 + 0x20).unwrap_or(c),
+        'Ѐ'..='Џ' => char::from_u32(c as u32 + 0x50).unwrap_or(c),
+        'а'..='я' | 'α'..='ω' => c,
+        // Only the first char of a lower-case expansion matters: 'İ' lowers to "i̇", and the dot is a mark.
+        _ => c.to_lowercase().next().unwrap_or(c),
+    };
     Some(match lower {
         '\u{300}'..='\u{36f}' | '\u{64b}'..='\u{652}' | '\u{640}' => return None,
         'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => 'a',
@@ -97,7 +117,16 @@ pub(crate) fn fold_char(c: char) -> Option<char> {
 
 /// Whether `c` continues a word: letters, and the marks that decomposed text puts after them.
 pub(crate) fn is_word_char(c: char) -> bool {
-    c.is_alphabetic() || matches!(c, '\u{300}'..='\u{36f}' | '\u{64b}'..='\u{652}' | '\u{640}')
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic();
+    }
+    // Fast answers for the scripts of the table; the Unicode tables for everything else.
+    match c {
+        '\u{c0}'..='\u{24f}' => c != '×' && c != '÷',
+        '\u{386}'..='\u{3ff}' | '\u{400}'..='\u{4ff}' | '\u{621}'..='\u{64a}' => true,
+        '\u{300}'..='\u{36f}' | '\u{64b}'..='\u{652}' => true,
+        _ => c.is_alphabetic(),
+    }
 }
 
 #[cfg(test)]

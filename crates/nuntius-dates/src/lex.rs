@@ -25,7 +25,11 @@ pub(crate) struct Word {
 
 impl Word {
     pub(crate) fn is(&self, folded: &str) -> bool {
-        self.folded.as_str() == folded
+        self.folded.as_bytes() == folded.as_bytes()
+    }
+
+    pub(crate) fn is_any(&self, folded: &[&str]) -> bool {
+        folded.iter().any(|f| self.is(f))
     }
 }
 
@@ -152,9 +156,26 @@ impl<'a> Text<'a> {
     pub(crate) fn word_at(&self, i: usize) -> Option<Word> {
         let rest = self.text.get(i..)?;
         let mut folded = Folded::new();
-        let mut end = i;
-        let mut capital = false;
-        for (at, c) in rest.char_indices() {
+        // Most words are ASCII: fold those bytes directly, and decode chars only from the first other one.
+        let ascii = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
+        for &b in &rest.as_bytes()[..ascii] {
+            if !folded.push_ascii(b.to_ascii_lowercase()) {
+                return None;
+            }
+        }
+        let capital = rest.as_bytes().first().is_some_and(u8::is_ascii_uppercase);
+        let mut end = i + ascii;
+        if rest.as_bytes().get(ascii).is_none_or(u8::is_ascii) {
+            return (end > i).then_some(Word {
+                start: i,
+                end,
+                folded,
+                capital,
+            });
+        }
+        let mut capital = capital;
+        for (at, c) in rest[ascii..].char_indices() {
+            let at = at + ascii;
             if !is_word_char(c) {
                 break;
             }

@@ -9,7 +9,8 @@
 //! - `^` cased: an English word that is a month only when capitalised ("May", "March");
 //! - `_` joins a two-word name ("كانون_الثاني", "meán_fómhair").
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use crate::fold::Folded;
@@ -63,10 +64,33 @@ pub(crate) struct MonthName {
     pub cased: bool,
 }
 
+/// A multiply-rotate hash (as in rustc's FxHash): lookups run next to every number of every text,
+/// and the keys are our own, so SipHash's flood resistance buys nothing here.
+#[derive(Default)]
+struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type BuildWordHasher = BuildHasherDefault<WordHasher>;
+
 struct Table {
-    names: HashMap<String, MonthName>,
+    /// Folded forms, as UTF-8 bytes.
+    names: HashMap<Box<[u8]>, MonthName, BuildWordHasher>,
     /// First words of two-word names ("كانون", "meán"), so the reader knows to look one word further.
-    first_words: HashSet<String>,
+    first_words: Vec<Box<[u8]>>,
 }
 
 fn table() -> &'static Table {
@@ -75,8 +99,8 @@ fn table() -> &'static Table {
 }
 
 fn build_table() -> Table {
-    let mut names: HashMap<String, MonthName> = HashMap::new();
-    let mut first_words = HashSet::new();
+    let mut names: HashMap<Box<[u8]>, MonthName, BuildWordHasher> = HashMap::default();
+    let mut first_words: Vec<Box<[u8]>> = Vec::new();
     for (_, row) in LANGUAGES {
         for (index, forms) in row.split('|').enumerate() {
             let month = index as u8 + 1;
@@ -87,12 +111,13 @@ fn build_table() -> Table {
                 let Some(folded) = Folded::of(&spelled) else {
                     continue;
                 };
-                let key = folded.as_str().to_owned();
-                if let Some((first, _)) = key.split_once(' ') {
-                    first_words.insert(first.to_owned());
+                if let Some((first, _)) = folded.as_str().split_once(' ') {
+                    if !first_words.iter().any(|w| **w == *first.as_bytes()) {
+                        first_words.push(first.as_bytes().into());
+                    }
                 }
                 names
-                    .entry(key)
+                    .entry(folded.as_bytes().into())
                     .and_modify(|name| {
                         if name.month != month {
                             name.alternative = Some(month);
@@ -113,13 +138,17 @@ fn build_table() -> Table {
 }
 
 /// The month a folded word (or two words joined by a space) names.
-pub(crate) fn lookup(folded: &str) -> Option<MonthName> {
-    table().names.get(folded).copied()
+pub(crate) fn lookup(folded: &Folded) -> Option<MonthName> {
+    table().names.get(folded.as_bytes()).copied()
 }
 
 /// Whether a folded word starts a two-word month name.
-pub(crate) fn starts_two_word_name(folded: &str) -> bool {
-    table().first_words.contains(folded)
+pub(crate) fn starts_two_word_name(folded: &Folded) -> bool {
+    // Four words: comparing them is cheaper than hashing.
+    table()
+        .first_words
+        .iter()
+        .any(|w| **w == *folded.as_bytes())
 }
 
 /// Language codes with a row in the table, for tests that want to cover each.
@@ -148,7 +177,7 @@ mod tests {
             .names
             .iter()
             .filter(|(_, name)| name.alternative.is_some())
-            .map(|(form, _)| form.as_str())
+            .map(|(form, _)| std::str::from_utf8(form).unwrap_or(""))
             .collect();
         ambiguous.sort_unstable();
         assert_eq!(ambiguous, ["listopad", "listopada", "listopadu"]);
@@ -165,10 +194,8 @@ mod tests {
             "фЕВРАЛЯ",
             "شباط",
         ] {
-            let folded = Folded::of(word)
-                .map(|f| f.as_str().to_owned())
-                .unwrap_or_default();
-            assert_eq!(lookup(&folded).map(|n| n.month), Some(2), "{word}");
+            let month = Folded::of(word).and_then(|f| lookup(&f)).map(|n| n.month);
+            assert_eq!(month, Some(2), "{word}");
         }
     }
 }

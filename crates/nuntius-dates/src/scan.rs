@@ -8,7 +8,7 @@ use nuntius_model::Published;
 
 use crate::calendar::{day_date, month_date, plausible_year};
 use crate::fold::{is_word_char, Folded};
-use crate::lex::{Number, Text};
+use crate::lex::{Number, Text, Word};
 use crate::months::{self, MonthName};
 use crate::time::time_after;
 use crate::DateMention;
@@ -38,15 +38,10 @@ impl Iterator for Mentions<'_> {
     fn next(&mut self) -> Option<DateMention> {
         let bytes = self.text.bytes;
         while self.next < bytes.len() {
-            // 0xD9 and 0xDB lead the Arabic-Indic digits.
-            let Some(offset) = bytes[self.next..]
-                .iter()
-                .position(|&b| b.is_ascii_digit() || b == 0xD9 || b == 0xDB)
-            else {
+            let Some(start) = next_digit_lead(bytes, self.next) else {
                 self.next = bytes.len();
                 break;
             };
-            let start = self.next + offset;
             let Some(number) = self.text.number_at(start) else {
                 self.next = start + 1;
                 continue;
@@ -60,6 +55,50 @@ impl Iterator for Mentions<'_> {
         }
         None
     }
+}
+
+/// Bytes that may start a digit: ASCII digits, and 0xD9 and 0xDB, which lead the Arabic-Indic ones.
+const DIGIT_LEADS: [bool; 256] = {
+    let mut leads = [false; 256];
+    let mut b = b'0';
+    while b <= b'9' {
+        leads[b as usize] = true;
+        b += 1;
+    }
+    leads[0xD9] = true;
+    leads[0xDB] = true;
+    leads
+};
+
+/// The offset of the next byte at or after `from` that may start a digit.
+///
+/// Eight bytes at a time while the text is ASCII without digits, which is most of any text: an ASCII
+/// byte `b` is a digit when `b + 0x50` reaches 0x80 and `b + 0x46` does not.
+fn next_digit_lead(bytes: &[u8], from: usize) -> Option<usize> {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let rest = bytes.get(from..)?;
+    let mut chunks = rest.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in chunks.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let plain_ascii = x & HIGH == 0
+            && x.wrapping_add(0x5050_5050_5050_5050)
+                & !x.wrapping_add(0x4646_4646_4646_4646)
+                & HIGH
+                == 0;
+        if !plain_ascii {
+            if let Some(at) = chunk.iter().position(|&b| DIGIT_LEADS[usize::from(b)]) {
+                return Some(from + offset + at);
+            }
+        }
+        offset += 8;
+    }
+    let tail = chunks.remainder();
+    tail.iter()
+        .position(|&b| DIGIT_LEADS[usize::from(b)])
+        .map(|at| from + offset + at)
 }
 
 /// A month name read from the text.
@@ -191,13 +230,11 @@ fn latvian(text: &Text, year: Number, at: usize) -> Option<DateMention> {
 
 /// "2022 m. vasario 1 d." (a day) and "2022 m. vasario mėn." or "2022 m. vasarį" (a month).
 fn lithuanian(text: &Text, year: Number) -> Option<DateMention> {
-    let m = text
-        .word_at(text.skip_spaces(year.end))
-        .filter(|w| w.is("m"))?;
-    if m.start == year.end || !text.at(m.end, b'.') {
+    let m = text.skip_spaces(year.end);
+    if m == year.end || !text.starts_with(m, "m.") {
         return None;
     }
-    let month = month_at(text, text.skip_spaces(m.end + 1))?;
+    let month = month_at(text, text.skip_spaces(m + 2))?;
     let after = text.skip_spaces(month.end);
     if let Some(day) = text.number_of(after, 1, 2).filter(|_| after > month.end) {
         let mut end = day.end;
@@ -259,7 +296,7 @@ fn day_month_year(text: &Text, day: Number) -> Option<DateMention> {
     } else if text.starts_with(at, "°") {
         at += "°".len();
     } else if let Some(word) = text.word_at(at) {
-        if !ORDINALS.contains(&word.folded.as_str()) {
+        if !word.is_any(ORDINALS) {
             // "5kg", "3D".
             return None;
         }
@@ -270,18 +307,18 @@ fn day_month_year(text: &Text, day: Number) -> Option<DateMention> {
         return None;
     }
     at = spaced;
-    if let Some(word) = text.word_at(at) {
-        if word.is("de") || word.is("of") {
-            at = text.skip_spaces(word.end);
-        } else if word.is("ta") {
-            // Maltese "1 ta' Frar 2022".
-            let quote = ["'", "’"].iter().find(|q| text.starts_with(word.end, q));
-            if let Some(quote) = quote {
-                at = text.skip_spaces(word.end + quote.len());
-            }
-        }
+    let mut word = text.word_at(at)?;
+    // Connectors: "1 de febrero", "1st of February", Maltese "1 ta' Frar".
+    let quote = ["'", "’"].iter().find(|q| text.starts_with(word.end, q));
+    let connector_end = match quote {
+        Some(quote) if word.is("ta") => Some(word.end + quote.len()),
+        None if word.is("de") || word.is("of") => Some(word.end),
+        _ => None,
+    };
+    if let Some(connector_end) = connector_end {
+        word = text.word_at(text.skip_spaces(connector_end))?;
     }
-    let month = month_at(text, at)?;
+    let month = month_from(text, word)?;
     let year = year_after_month(text, month)?;
     let number = month_number(text, month, day_dot);
     let date = day_date(year.value, u32::from(number), day.value)?;
@@ -303,7 +340,7 @@ fn month_day_year(text: &Text, day: Number, floor: usize) -> Option<DateMention>
     let month = month_before(text, end).filter(|m| m.start >= floor)?;
     let mut at = day.end;
     if let Some(word) = text.word_at(at) {
-        if !["st", "nd", "rd", "th"].contains(&word.folded.as_str()) {
+        if !word.is_any(&["st", "nd", "rd", "th"]) {
             return None;
         }
         at = word.end;
@@ -332,18 +369,21 @@ fn month_year(text: &Text, year: Number, floor: usize) -> Option<DateMention> {
     if text.char_before(end) == Some(',') {
         end = text.skip_spaces_back(end - 1);
     }
-    if let Some(word) = text.word_before(end) {
-        if CONNECTORS.contains(&word.folded.as_str()) {
-            end = text.skip_spaces_back(word.start);
-            if end == word.start {
-                return None;
-            }
-        }
-    }
     if text.char_before(end) == Some('.') {
         end -= 1;
     }
-    let month = month_before(text, end).filter(|m| m.start >= floor && !m.name.weak)?;
+    let mut word = text.word_before(end)?;
+    if word.is_any(CONNECTORS) {
+        end = text.skip_spaces_back(word.start);
+        if end == word.start {
+            return None;
+        }
+        if text.char_before(end) == Some('.') {
+            end -= 1;
+        }
+        word = text.word_before(end)?;
+    }
+    let month = month_ending_with(text, word).filter(|m| m.start >= floor && !m.name.weak)?;
     // A number right before the month means a day–month–year that failed to validate ("32 January 2022").
     let mut before = text.skip_spaces_back(month.start);
     if text.char_before(before) == Some('.') {
@@ -387,10 +427,7 @@ fn year_after_month(text: &Text, month: MonthAt) -> Option<Number> {
         return None;
     }
     at = spaced;
-    if let Some(word) = text
-        .word_at(at)
-        .filter(|w| CONNECTORS.contains(&w.folded.as_str()))
-    {
+    if let Some(word) = text.word_at(at).filter(|w| w.is_any(CONNECTORS)) {
         at = text.skip_spaces(word.end);
     }
     text.number_of(at, 4, 4).filter(|y| plausible_year(y.value))
@@ -403,7 +440,7 @@ fn month_number(text: &Text, month: MonthAt, day_dot: bool) -> u8 {
     let Some(alternative) = month.name.alternative else {
         return month.name.month;
     };
-    let genitive_with_dot = day_dot && month.folded.as_str().ends_with('a');
+    let genitive_with_dot = day_dot && month.folded.as_bytes().ends_with(b"a");
     let after_u = text
         .word_before(text.skip_spaces_back(month.start))
         .is_some_and(|w| w.is("u"));
@@ -417,9 +454,17 @@ fn month_number(text: &Text, month: MonthAt, day_dot: bool) -> u8 {
 /// The month name starting at `at`, with a second name of the same month after a slash
 /// ("شباط/فبراير", "Feb/February").
 fn month_at(text: &Text, at: usize) -> Option<MonthAt> {
-    let mut month = month_name_at(text, at)?;
+    month_from(text, text.word_at(at)?)
+}
+
+/// The month name starting with `word`; see [`month_at`].
+fn month_from(text: &Text, word: Word) -> Option<MonthAt> {
+    let mut month = month_name_from(text, word)?;
     if text.at(month.end, b'/') {
-        if let Some(second) = month_name_at(text, month.end + 1) {
+        if let Some(second) = text
+            .word_at(month.end + 1)
+            .and_then(|w| month_name_from(text, w))
+        {
             if second.name.month == month.name.month {
                 month.end = second.end;
             }
@@ -428,17 +473,16 @@ fn month_at(text: &Text, at: usize) -> Option<MonthAt> {
     Some(month)
 }
 
-/// The month name (one word, or two for "كانون الثاني" and "meán fómhair") starting at `at`.
-fn month_name_at(text: &Text, at: usize) -> Option<MonthAt> {
-    let word = text.word_at(at)?;
-    if months::starts_two_word_name(word.folded.as_str()) {
+/// The month name (one word, or two for "كانون الثاني" and "meán fómhair") starting with `word`.
+fn month_name_from(text: &Text, word: Word) -> Option<MonthAt> {
+    if months::starts_two_word_name(&word.folded) {
         let next = text.skip_spaces(word.end);
         if let Some(second) = text.word_at(next).filter(|_| next > word.end) {
             let mut both = word.folded;
             if both.push(' ') && both.push_word(second.folded.as_str()) {
-                if let Some(name) = months::lookup(both.as_str()) {
+                if let Some(name) = months::lookup(&both) {
                     return Some(MonthAt {
-                        start: at,
+                        start: word.start,
                         end: second.end,
                         name,
                         folded: both,
@@ -447,12 +491,12 @@ fn month_name_at(text: &Text, at: usize) -> Option<MonthAt> {
             }
         }
     }
-    let name = months::lookup(word.folded.as_str())?;
+    let name = months::lookup(&word.folded)?;
     if name.cased && !word.capital {
         return None;
     }
     Some(MonthAt {
-        start: at,
+        start: word.start,
         end: word.end,
         name,
         folded: word.folded,
@@ -461,23 +505,28 @@ fn month_name_at(text: &Text, at: usize) -> Option<MonthAt> {
 
 /// The month name ending exactly at `end`, including two-word names and "شباط/فبراير" pairs.
 fn month_before(text: &Text, end: usize) -> Option<MonthAt> {
-    let word = text.word_before(end)?;
-    let before = text.skip_spaces_back(word.start);
-    let two_words = text
-        .word_before(before)
-        .filter(|_| before < word.start)
-        .and_then(|first| month_name_at(text, first.start))
-        .filter(|m| m.end == end);
-    let mut month = match two_words {
+    month_ending_with(text, text.word_before(end)?)
+}
+
+/// The month name whose last word is `word`; see [`month_before`].
+fn month_ending_with(text: &Text, word: Word) -> Option<MonthAt> {
+    let single = month_name_from(text, word).filter(|m| m.end == word.end);
+    let mut month = match single {
         Some(month) => month,
-        None => month_name_at(text, word.start).filter(|m| m.end == end)?,
+        None => {
+            // The second word of "كانون الثاني" or "meán fómhair" is no month on its own.
+            let before = text.skip_spaces_back(word.start);
+            let first = text.word_before(before).filter(|_| before < word.start)?;
+            month_name_from(text, first).filter(|m| m.end == word.end)?
+        }
     };
     if text.char_before(month.start) == Some('/') {
-        if let Some(first) = text.word_before(month.start - 1) {
-            if let Some(pair) = month_name_at(text, first.start) {
-                if pair.name.month == month.name.month && pair.end == month.start - 1 {
-                    month.start = pair.start;
-                }
+        if let Some(pair) = text
+            .word_before(month.start - 1)
+            .and_then(|w| month_name_from(text, w))
+        {
+            if pair.name.month == month.name.month && pair.end == month.start - 1 {
+                month.start = pair.start;
             }
         }
     }

@@ -47,10 +47,7 @@ pub(crate) fn time_after(text: &Text, at: usize, iso: bool) -> Option<TimeOfDay>
         return None;
     }
     i = spaced;
-    if let Some(word) = text
-        .word_at(i)
-        .filter(|w| TIME_WORDS.contains(&w.folded.as_str()))
-    {
+    if let Some(word) = text.word_at(i).filter(|w| w.is_any(TIME_WORDS)) {
         let mut after = word.end;
         if text.at(after, b'.') {
             after += 1;
