@@ -1,0 +1,22 @@
+//! Scores extraction on the segment benchmark: `cargo run --release -p nuntius-web --example eval_segments -- DIR [PRED.json]`.
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let dir = args
+        .next()
+        .ok_or("usage: eval_segments DATASET_DIR [PREDICTIONS.json]")?;
+    let score = nuntius_web::commands::eval_segments(std::path::Path::new(&dir))?;
+    println!(
+        "pages {} precision {:.3} recall {:.3} accuracy {:.3} F1 {:.3} pages/s {:.1}",
+        score.pages,
+        score.precision,
+        score.recall,
+        score.accuracy,
+        score.f1,
+        score.pages_per_second
+    );
+    if let Some(pred) = args.next() {
+        std::fs::write(pred, serde_json::to_string(&score.predictions)?)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,23 @@
+//! nuntius-web: reads the web as it comes (HTML pages, WARC crawls, RSS/Atom/JSON
+//! feeds; plain or gzip) and extracts the article of each page.
+//!
+//! Entry points: [`extract_page`] for one page's bytes, [`read_web`] for any input
+//! file, [`commands`] for the CLI's `extract` and `bench extract`. Invariant: no
+//! input bytes make extraction panic or use unbounded memory.
+
+mod charset;
+pub mod commands;
+mod dates;
+mod dom;
+mod error;
+mod feed;
+mod main_text;
+mod metadata;
+mod page;
+mod reader;
+mod warc;
+
+pub use error::{RecordError, WebError};
+pub use feed::FeedItem;
+pub use page::{extract_page, Page, MAX_PAGE_BYTES};
+pub use reader::{read_web, sniff_format, Format, WebRecord, WebRecords};

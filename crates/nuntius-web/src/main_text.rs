@@ -1,0 +1,629 @@
+//! Finds the main text of a page: drops boilerplate subtrees, scores containers by
+//! the paragraph text they hold (readability-style), and writes out the paragraphs
+//! of the best container and its content-like siblings.
+
+use crate::dom::{Attr, Dom, NodeId, NodeKind};
+
+/// Per-node figures, computed bottom-up in one reverse pass (children follow parents in the arena).
+#[derive(Clone, Copy, Default)]
+struct Stats {
+    /// Non-whitespace characters of text below, outside boilerplate.
+    chars: u32,
+    /// The part of `chars` inside links.
+    link_chars: u32,
+    /// Readability score gathered from paragraphs below.
+    score: f32,
+    junk: bool,
+}
+
+const BLOCK: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "br",
+    "center",
+    "dd",
+    "details",
+    "dialog",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+];
+
+/// Elements that never hold article text.
+const JUNK_TAGS: &[&str] = &[
+    "script", "style", "noscript", "iframe", "svg", "math", "template", "nav", "footer", "aside",
+    "button", "select", "input", "textarea", "label", "head", "header", "menu", "object", "embed",
+    "canvas", "video", "audio", "map", "dialog", "form",
+];
+
+/// Class/id fragments of boilerplate blocks, matched anywhere in a class token.
+const JUNK_ANYWHERE: &[&str] = &[
+    "comment",
+    "cookie",
+    "consent",
+    "gdpr",
+    "share",
+    "sharing",
+    "social",
+    "related",
+    "sidebar",
+    "breadcrumb",
+    "newsletter",
+    "footer",
+    "navbar",
+    "navigation",
+    "advert",
+    "banner",
+    "popup",
+    "modal",
+    "disqus",
+    "outbrain",
+    "taboola",
+    "pagination",
+    "recommend",
+    "trending",
+    "sponsor",
+];
+
+/// Class/id prefixes of boilerplate blocks, matched at the start of a class token.
+const JUNK_PREFIX: &[&str] = &[
+    "menu",
+    "nav-",
+    "widget",
+    "promo",
+    "tags",
+    "tag-",
+    "keywords",
+    "login",
+    "signup",
+    "subscribe",
+    "byline",
+    "author",
+    "dateline",
+    "meta-",
+    "post-meta",
+    "entry-meta",
+    "article-meta",
+    "postmeta",
+    "rating",
+    "print",
+    "skip",
+    "toolbar",
+    "follow",
+    "signature",
+    "copyright",
+    "caption",
+    "credit",
+    "hidden",
+    "sr-only",
+    "visually-hidden",
+    "screen-reader",
+    "jump",
+    "overlay",
+    "most-",
+    "more-",
+    "read-more",
+    "readmore",
+    "teaser-list",
+    "popular",
+    "crumbs",
+    "masthead",
+    "shopping",
+    "infobox",
+    "pager",
+];
+
+const JUNK_EXACT: &[&str] = &[
+    "nav", "ad", "ads", "adv", "meta", "top", "header", "tools", "date", "info",
+];
+
+const GOOD_WORDS: &[&str] = &[
+    "article", "body", "content", "entry", "hentry", "main", "page", "post", "text", "blog",
+    "story", "single",
+];
+
+const BAD_SCORE_WORDS: &[&str] = &[
+    "comment", "foot", "meta", "outbrain", "promo", "related", "share", "sidebar", "sponsor",
+    "widget", "tags", "tool", "contact", "masthead", "media",
+];
+
+/// Extracts the main text as paragraphs.
+pub fn extract_main_text(dom: &Dom) -> Vec<String> {
+    let stats = compute_stats(dom);
+    let Some(top) = best_candidate(dom, &stats) else {
+        return Vec::new();
+    };
+    let roots = with_content_siblings(dom, &stats, top);
+    let mut out = Vec::new();
+    for root in roots {
+        write_paragraphs(dom, &stats, root, &mut out);
+    }
+    out
+}
+
+fn class_and_id(node: &crate::dom::Node) -> String {
+    let mut s = String::new();
+    for a in [Attr::Class, Attr::Id, Attr::Role, Attr::ItemProp] {
+        if let Some(v) = node.attr(a) {
+            s.push(' ');
+            s.push_str(&v.to_ascii_lowercase());
+        }
+    }
+    s
+}
+
+fn is_hidden(node: &crate::dom::Node) -> bool {
+    if node.attr(Attr::Hidden).is_some() {
+        return true;
+    }
+    if let Some(style) = node.attr(Attr::Style) {
+        let s: String = style
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if s.contains("display:none") || s.contains("visibility:hidden") {
+            return true;
+        }
+    }
+    false
+}
+
+/// Elements whose content is never text, whatever they contain.
+const HARD_JUNK_TAGS: &[&str] = &[
+    "script", "style", "noscript", "iframe", "svg", "math", "template", "head", "button", "select",
+    "textarea", "object", "embed", "canvas", "video", "audio", "map",
+];
+
+/// Does this element hold the article itself (`<main>`, `<article>`, `itemprop=articleBody`)?
+fn is_article_root(node: &crate::dom::Node) -> bool {
+    matches!(node.tag(), "main" | "article")
+        || node
+            .attr(Attr::ItemProp)
+            .is_some_and(|v| v.contains("articleBody"))
+}
+
+fn is_junk_element(node: &crate::dom::Node) -> bool {
+    let tag = node.tag();
+    if JUNK_TAGS.contains(&tag) || is_hidden(node) {
+        return true;
+    }
+    if matches!(
+        tag,
+        "html" | "body" | "main" | "article" | "#root" | "p" | "a"
+    ) {
+        return false;
+    }
+    let names = class_and_id(node);
+    if names.is_empty() {
+        return false;
+    }
+    if node
+        .attr(Attr::ItemProp)
+        .is_some_and(|v| v.contains("articleBody"))
+    {
+        return false;
+    }
+    names.split_whitespace().any(|tok| {
+        JUNK_EXACT.contains(&tok)
+            || JUNK_PREFIX.iter().any(|p| tok.starts_with(p))
+            || JUNK_ANYWHERE.iter().any(|w| tok.contains(w))
+    })
+}
+
+fn is_comment_box(node: &crate::dom::Node) -> bool {
+    class_and_id(node).contains("comment")
+}
+
+fn class_weight(node: &crate::dom::Node) -> f32 {
+    let names = class_and_id(node);
+    let mut w = 0.0;
+    if GOOD_WORDS.iter().any(|g| names.contains(g)) {
+        w += 25.0;
+    }
+    if BAD_SCORE_WORDS.iter().any(|b| names.contains(b)) {
+        w -= 25.0;
+    }
+    if node
+        .attr(Attr::ItemProp)
+        .is_some_and(|v| v.contains("articleBody"))
+    {
+        w += 50.0;
+    }
+    w
+}
+
+fn count_chars(text: &str) -> u32 {
+    text.chars().filter(|c| !c.is_whitespace()).count() as u32
+}
+
+fn compute_stats(dom: &Dom) -> Vec<Stats> {
+    let n = dom.nodes.len();
+    let mut stats = vec![Stats::default(); n];
+    // Broken markup can leave a <header> or <form> open around the whole page:
+    // a boilerplate container that holds the article root is not boilerplate.
+    let mut holds_article = vec![false; n];
+    let mut raw_chars = vec![0u32; n];
+    for id in (1..n).rev() {
+        let node = &dom.nodes[id];
+        if is_article_root(node) || holds_article[id] {
+            holds_article[node.parent as usize] = true;
+        }
+        if let NodeKind::Text(t) = &node.kind {
+            raw_chars[id] = count_chars(t);
+        }
+        raw_chars[node.parent as usize] += raw_chars[id];
+    }
+    // Class names like "no-share" or "category-social" sit on whole-page wrappers
+    // too: a block holding most of the page's text is not a boilerplate box.
+    let most_text = raw_chars[0] / 2;
+    // Junk is inherited downwards: parents come before children in the arena.
+    for id in 1..n {
+        let node = &dom.nodes[id];
+        let parent_junk = stats[node.parent as usize].junk;
+        stats[id].junk = parent_junk
+            || match node.kind {
+                NodeKind::Element { .. } => {
+                    HARD_JUNK_TAGS.contains(&node.tag())
+                        || (is_junk_element(node)
+                            && (is_comment_box(node)
+                                || !(holds_article[id] || raw_chars[id] > most_text)))
+                }
+                NodeKind::Text(_) => false,
+            };
+    }
+    let mut in_link = vec![false; n];
+    for id in 1..n {
+        let node = &dom.nodes[id];
+        in_link[id] = in_link[node.parent as usize] || node.tag() == "a";
+    }
+    for id in (1..n).rev() {
+        let node = &dom.nodes[id];
+        if stats[id].junk {
+            continue;
+        }
+        if let NodeKind::Text(t) = &node.kind {
+            let c = count_chars(t);
+            stats[id].chars = c;
+            if in_link[id] {
+                stats[id].link_chars = c;
+            }
+        }
+        let (c, l) = (stats[id].chars, stats[id].link_chars);
+        let p = node.parent as usize;
+        stats[p].chars += c;
+        stats[p].link_chars += l;
+    }
+    // Paragraph-like nodes give their score to their ancestors.
+    for id in 1..n {
+        let node = &dom.nodes[id];
+        if stats[id].junk || !is_paragraph_like(dom, id as NodeId) {
+            continue;
+        }
+        let s = stats[id];
+        if s.chars < 20 {
+            continue;
+        }
+        let text_chars = s.chars.saturating_sub(s.link_chars) as f32;
+        let commas = paragraph_commas(dom, id as NodeId) as f32;
+        let score = 1.0 + commas + (text_chars / 100.0).min(3.0);
+        let mut ancestor = node.parent as usize;
+        let mut level = 0;
+        while ancestor != 0 && level < 5 {
+            let divisor = match level {
+                0 => 1.0,
+                1 => 2.0,
+                l => l as f32 * 3.0,
+            };
+            stats[ancestor].score += score / divisor;
+            ancestor = dom.nodes[ancestor].parent as usize;
+            level += 1;
+        }
+    }
+    stats
+}
+
+fn paragraph_commas(dom: &Dom, id: NodeId) -> usize {
+    dom.nodes[id as usize]
+        .children
+        .iter()
+        .filter_map(|&c| match &dom.nodes[c as usize].kind {
+            NodeKind::Text(t) => Some(t.matches([',', '，', '、', '،']).count()),
+            NodeKind::Element { .. } => None,
+        })
+        .sum()
+}
+
+fn is_paragraph_like(dom: &Dom, id: NodeId) -> bool {
+    let node = &dom.nodes[id as usize];
+    match node.tag() {
+        "p" | "pre" | "td" | "blockquote" | "li" | "dd" => true,
+        "div" | "section" | "article" | "span" | "font" => node.children.iter().any(
+            |&c| matches!(&dom.nodes[c as usize].kind, NodeKind::Text(t) if count_chars(t) > 20),
+        ),
+        _ => false,
+    }
+}
+
+fn tag_weight(tag: &str) -> f32 {
+    match tag {
+        "div" | "article" | "main" | "section" => 5.0,
+        "pre" | "td" | "blockquote" => 3.0,
+        "address" | "ol" | "ul" | "dl" | "dd" | "dt" | "li" | "form" => -3.0,
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th" => -5.0,
+        _ => 0.0,
+    }
+}
+
+fn final_score(dom: &Dom, stats: &[Stats], id: usize) -> f32 {
+    let s = stats[id];
+    if s.score <= 0.0 {
+        return 0.0;
+    }
+    let node = &dom.nodes[id];
+    let density = if s.chars == 0 {
+        0.0
+    } else {
+        s.link_chars as f32 / s.chars as f32
+    };
+    (s.score + tag_weight(node.tag()) + class_weight(node)) * (1.0 - density)
+}
+
+fn best_candidate(dom: &Dom, stats: &[Stats]) -> Option<NodeId> {
+    let mut best: Option<(usize, f32)> = None;
+    for id in 1..dom.nodes.len() {
+        if stats[id].junk || stats[id].score <= 0.0 {
+            continue;
+        }
+        let score = final_score(dom, stats, id);
+        if best.is_none_or(|(_, b)| score > b) {
+            best = Some((id, score));
+        }
+    }
+    let (mut top, top_score) = match best {
+        Some(b) => b,
+        None => return body_or_root(dom),
+    };
+    // Paragraphs split over several sibling blocks: climb while the parent holds
+    // much more text at a similar quality.
+    loop {
+        let parent = dom.nodes[top].parent as usize;
+        if parent == 0 || stats[parent].junk || matches!(dom.nodes[parent].tag(), "body" | "html") {
+            break;
+        }
+        let ps = final_score(dom, stats, parent);
+        if ps >= top_score * 0.9 && stats[parent].chars < stats[top].chars * 2 {
+            top = parent;
+        } else {
+            break;
+        }
+    }
+    Some(top as NodeId)
+}
+
+fn body_or_root(dom: &Dom) -> Option<NodeId> {
+    Some(
+        dom.nodes
+            .iter()
+            .position(|n| n.tag() == "body")
+            .unwrap_or(0) as NodeId,
+    )
+}
+
+fn with_content_siblings(dom: &Dom, stats: &[Stats], top: NodeId) -> Vec<NodeId> {
+    let parent = dom.nodes[top as usize].parent;
+    if top == 0 || parent == top {
+        return vec![top];
+    }
+    let top_score = final_score(dom, stats, top as usize);
+    let threshold = (top_score * 0.2).max(10.0);
+    let mut out = Vec::new();
+    for &sib in &dom.nodes[parent as usize].children {
+        if sib == top {
+            out.push(sib);
+            continue;
+        }
+        let s = stats[sib as usize];
+        if s.junk || s.chars == 0 {
+            continue;
+        }
+        let node = &dom.nodes[sib as usize];
+        let density = s.link_chars as f32 / s.chars as f32;
+        let keep = if final_score(dom, stats, sib as usize) >= threshold {
+            true
+        } else if node.tag() == "p" {
+            (s.chars > 80 && density < 0.25) || (density == 0.0 && ends_sentence(dom, sib))
+        } else {
+            false
+        };
+        if keep {
+            out.push(sib);
+        }
+    }
+    out
+}
+
+fn ends_sentence(dom: &Dom, id: NodeId) -> bool {
+    let mut text = String::new();
+    collect_text(dom, id, &mut text);
+    text.trim_end().ends_with(['.', '!', '?', '。', '！', '？'])
+}
+
+fn collect_text(dom: &Dom, id: NodeId, out: &mut String) {
+    let mut stack = vec![id];
+    while let Some(n) = stack.pop() {
+        match &dom.nodes[n as usize].kind {
+            NodeKind::Text(t) => out.push_str(t),
+            NodeKind::Element { .. } => stack.extend(dom.nodes[n as usize].children.iter().rev()),
+        }
+    }
+}
+
+/// A paragraph being written, with how much of it sits inside links.
+#[derive(Default)]
+struct Para {
+    text: String,
+    link_chars: usize,
+    chars: usize,
+}
+
+impl Para {
+    fn push(&mut self, text: &str, in_link: bool) {
+        for (i, word) in text.split_whitespace().enumerate() {
+            let starts_with_space = i > 0 || text.starts_with(char::is_whitespace);
+            if starts_with_space && !self.text.is_empty() && !self.text.ends_with(' ') {
+                self.text.push(' ');
+            }
+            self.text.push_str(word);
+            let c = word.chars().count();
+            self.chars += c;
+            if in_link {
+                self.link_chars += c;
+            }
+        }
+        if text.ends_with(char::is_whitespace) && !self.text.is_empty() && !self.text.ends_with(' ')
+        {
+            self.text.push(' ');
+        }
+    }
+
+    fn flush(&mut self, out: &mut Vec<String>) {
+        let text = self.text.trim();
+        // Short paragraphs made mostly of links are menus and "read more" lines.
+        let link_line = self.link_chars * 10 > self.chars * 6 && self.chars < 200;
+        let keep = !text.is_empty() && !link_line;
+        if keep {
+            out.push(text.to_string());
+        }
+        *self = Para::default();
+    }
+}
+
+fn write_paragraphs(dom: &Dom, stats: &[Stats], root: NodeId, out: &mut Vec<String>) {
+    enum Step {
+        Enter(NodeId),
+        Leave(NodeId),
+    }
+    let mut para = Para::default();
+    let mut link_depth = 0usize;
+    let mut stack = vec![Step::Enter(root)];
+    while let Some(step) = stack.pop() {
+        match step {
+            Step::Enter(id) => {
+                let s = stats[id as usize];
+                if s.junk {
+                    continue;
+                }
+                let node = &dom.nodes[id as usize];
+                match &node.kind {
+                    NodeKind::Text(t) => para.push(t, link_depth > 0),
+                    NodeKind::Element { tag, .. } => {
+                        let tag: &str = tag;
+                        if is_link_list(tag, s) {
+                            continue;
+                        }
+                        if BLOCK.contains(&tag) {
+                            para.flush(out);
+                        }
+                        if tag == "a" {
+                            link_depth += 1;
+                        }
+                        stack.push(Step::Leave(id));
+                        stack.extend(node.children.iter().rev().map(|&c| Step::Enter(c)));
+                    }
+                }
+            }
+            Step::Leave(id) => {
+                let tag = dom.nodes[id as usize].tag();
+                if tag == "a" {
+                    link_depth = link_depth.saturating_sub(1);
+                }
+                if BLOCK.contains(&tag) {
+                    para.flush(out);
+                }
+            }
+        }
+    }
+    para.flush(out);
+}
+
+/// Lists and blocks made mostly of links are navigation or "related" boxes.
+fn is_link_list(tag: &str, s: Stats) -> bool {
+    matches!(tag, "ul" | "ol" | "div" | "section" | "table" | "dl")
+        && s.chars > 0
+        && s.link_chars * 10 > s.chars * 5
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dom::parse;
+
+    fn check(html: &str, expected: &[&str]) {
+        let dom = parse(html);
+        assert_eq!(extract_main_text(&dom), expected);
+    }
+
+    #[test]
+    fn keeps_article_and_drops_navigation_footer_comments_cookie_bar() {
+        check(
+            r##"<html><body>
+            <div class="cookie-banner">We use cookies. Accept all cookies to continue.</div>
+            <nav><ul><li><a href="/">Home</a></li><li><a href="/world">World</a></li></ul></nav>
+            <div class="wrapper"><article>
+              <h1>A headline</h1>
+              <p>The first paragraph of the story, long enough to count, with commas, and more words.</p>
+              <p>The second paragraph follows <b>with</b> inline <a href="/x">markup</a> in it, still the story.</p>
+              <div class="share-bar"><a href="#">Share on Twitter</a> <a href="#">Share on Facebook</a></div>
+            </article>
+            <div id="comments"><p>Great article, thanks! I disagree with everything, though.</p></div>
+            <ul class="related"><li><a href="/a">Another story about things and more</a></li></ul>
+            </div>
+            <footer><p>Copyright 2024 Example News. All rights reserved.</p></footer>
+            </body></html>"##,
+            &[
+                "A headline",
+                "The first paragraph of the story, long enough to count, with commas, and more words.",
+                "The second paragraph follows with inline markup in it, still the story.",
+            ],
+        );
+    }
+
+    #[test]
+    fn empty_page_gives_no_text() {
+        check("", &[]);
+        check("<html><body></body></html>", &[]);
+    }
+}

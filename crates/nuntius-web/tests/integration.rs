@@ -1,0 +1,259 @@
+//! Reader and extraction tests on the small fixtures in `tests/fixtures` (one binary).
+
+use nuntius_web::{extract_page, read_web, sniff_format, Format, RecordError, WebRecord};
+use std::path::PathBuf;
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn records(name: &str) -> Vec<Result<WebRecord, RecordError>> {
+    read_web(fixture(name).as_slice()).collect()
+}
+
+#[test]
+fn article_keeps_story_and_drops_boilerplate() {
+    let page = extract_page(
+        &fixture("article.html"),
+        Some("https://herald.example/harbour"),
+        None,
+    )
+    .unwrap();
+    assert!(
+        page.text
+            .contains("The harbour reopened on Tuesday morning"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("Fishermen, who had waited on the quay"));
+    for boilerplate in [
+        "cookies",
+        "Home",
+        "Share on",
+        "First! This town",
+        "Storm damage",
+        "All rights reserved",
+    ] {
+        assert!(
+            !page.text.contains(boilerplate),
+            "{boilerplate} in {}",
+            page.text
+        );
+    }
+    assert_eq!(page.title.as_deref(), Some("Harbour reopens after storm"));
+    assert_eq!(page.published.as_deref(), Some("2024-03-05T10:20:00+01:00"));
+    assert_eq!(page.published_from, Some("meta"));
+    assert_eq!(page.authors, vec!["Mara Quinn"]);
+    assert_eq!(page.lang.as_deref(), Some("en"));
+    assert_eq!(page.site.as_deref(), Some("Coast Herald"));
+}
+
+#[test]
+fn undeclared_cp1251_and_gbk_are_detected() {
+    let ru = extract_page(&fixture("cp1251.html"), None, None).unwrap();
+    assert!(
+        ru.text.contains("Городской совет утвердил новый бюджет"),
+        "{}",
+        ru.text
+    );
+    let zh = extract_page(&fixture("gbk.html"), None, None).unwrap();
+    assert!(zh.text.contains("市政府今天宣布"), "{}", zh.text);
+}
+
+#[test]
+fn gzip_html_file_is_one_record() {
+    let html = fixture("article.html");
+    let mut gz = Vec::new();
+    {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(&mut gz, flate2::Compression::fast());
+        enc.write_all(&html).unwrap();
+        enc.finish().unwrap();
+    }
+    let recs: Vec<_> = read_web(gz.as_slice()).collect();
+    assert_eq!(recs.len(), 1);
+    let rec = recs[0].as_ref().unwrap();
+    assert_eq!(rec.record, 0);
+    assert!(rec.page.as_ref().unwrap().text.contains("harbour reopened"));
+}
+
+#[test]
+fn warc_gz_yields_response_pages_with_uri_and_date() {
+    let recs = records("two.warc.gz");
+    assert_eq!(recs.len(), 2, "{recs:?}");
+    let first = recs[0].as_ref().unwrap();
+    assert_eq!(first.record, 1, "record 0 is the warcinfo");
+    assert_eq!(
+        first.url.as_deref(),
+        Some("https://news.example/2024/03/05/bridge")
+    );
+    assert_eq!(first.fetched.as_deref(), Some("2024-03-06T12:00:00Z"));
+    let page = first.page.as_ref().unwrap();
+    assert!(page.text.contains("the bridge will close"));
+    assert_eq!(
+        (page.published.as_deref(), page.published_from),
+        (Some("2024-03-05"), Some("url"))
+    );
+    assert!(recs[1]
+        .as_ref()
+        .unwrap()
+        .page
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("library extends"));
+}
+
+#[test]
+fn broken_warc_record_is_reported_and_reading_goes_on() {
+    let recs = records("broken.warc.gz");
+    assert_eq!(recs.len(), 3, "{recs:?}");
+    assert!(recs[0].is_ok());
+    let err = recs[1].as_ref().unwrap_err();
+    assert_eq!(err.record, 1);
+    assert!(err.reason.contains("Content-Length"), "{err}");
+    assert!(recs[2]
+        .as_ref()
+        .unwrap()
+        .page
+        .as_ref()
+        .unwrap()
+        .text
+        .contains("library"));
+}
+
+#[test]
+fn rss_items_with_source_and_dates() {
+    let recs = records("feed.rss");
+    assert_eq!(recs.len(), 2);
+    let item = recs[0].as_ref().unwrap().feed_item.clone().unwrap();
+    assert_eq!(item.title.as_deref(), Some("Rates rise again"));
+    assert_eq!(item.link.as_deref(), Some("https://wire.example/rates"));
+    assert_eq!(item.published.as_deref(), Some("2024-03-05T10:20:00+01:00"));
+    assert_eq!(
+        item.text.as_deref(),
+        Some("The central bank raised rates & said more may come.")
+    );
+    assert_eq!(item.source.as_deref(), Some("Agency Press"));
+    assert_eq!(item.authors, vec!["Ann Lee"]);
+    let second = recs[1].as_ref().unwrap().feed_item.clone().unwrap();
+    assert_eq!(second.title.as_deref(), Some("Second & last"));
+    assert_eq!(second.text.as_deref(), Some("Full text here."));
+}
+
+#[test]
+fn atom_and_json_feed_items() {
+    let atom = records("feed.atom");
+    let item = atom[0].as_ref().unwrap().feed_item.clone().unwrap();
+    assert_eq!(item.link.as_deref(), Some("https://blog.example/hello"));
+    assert_eq!(item.published.as_deref(), Some("2024-03-05T10:20:00+00:00"));
+    assert_eq!(item.authors, vec!["Bo Ek"]);
+    assert_eq!(item.text.as_deref(), Some("Short summary."));
+    let json = records("feed.json");
+    let item = json[0].as_ref().unwrap().feed_item.clone().unwrap();
+    assert_eq!(item.title.as_deref(), Some("Json item"));
+    assert_eq!(item.text.as_deref(), Some("Json body."));
+    assert_eq!(item.authors, vec!["Cy Dee"]);
+}
+
+#[test]
+fn truncated_gzip_and_binary_files_are_record_errors() {
+    let recs = records("truncated.html.gz");
+    assert_eq!(recs.len(), 1);
+    assert!(
+        recs[0].as_ref().unwrap_err().reason.contains("truncated"),
+        "{recs:?}"
+    );
+    let recs = records("binary.html");
+    assert_eq!(recs.len(), 1);
+    assert!(
+        recs[0].as_ref().unwrap_err().reason.contains("binary"),
+        "{recs:?}"
+    );
+    assert!(extract_page(&fixture("binary.html"), None, None).is_err());
+}
+
+#[test]
+fn formats_are_sniffed_by_content() {
+    assert_eq!(sniff_format(b"WARC/1.0\r\n"), Format::Warc);
+    assert_eq!(
+        sniff_format(b"<?xml version=\"1.0\"?><rss version=\"2.0\">"),
+        Format::Feed
+    );
+    assert_eq!(
+        sniff_format(b"<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\">"),
+        Format::Feed
+    );
+    assert_eq!(
+        sniff_format(br#"{"version":"https://jsonfeed.org/version/1.1"}"#),
+        Format::Feed
+    );
+    assert_eq!(sniff_format(b"<!DOCTYPE html><html>"), Format::Html);
+    assert_eq!(sniff_format(b"\x89PNG\r\n"), Format::Unknown);
+}
+
+#[test]
+fn huge_and_deeply_nested_pages_do_not_break_extraction() {
+    let deep = "<div><span><b>".repeat(50_000) + "<p>deep text</p>";
+    let page = extract_page(deep.as_bytes(), None, None).unwrap();
+    assert!(page.text.contains("deep text"));
+    let unclosed = "<table><tr><td><p>x".repeat(20_000);
+    assert!(extract_page(unclosed.as_bytes(), None, None).is_ok());
+    let too_big = vec![b'a'; nuntius_web::MAX_PAGE_BYTES + 1];
+    assert!(extract_page(&too_big, None, None).is_err());
+}
+
+/// Fuzz-style invariant: no byte input makes extraction or the readers panic.
+#[test]
+fn arbitrary_bytes_never_panic() {
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let pieces: &[&[u8]] = &[
+        b"<",
+        b">",
+        b"</",
+        b"<p>",
+        b"<div class='comment'>",
+        b"&amp",
+        b"&#x",
+        b"&#99999999;",
+        b"<!--",
+        b"<script>",
+        b"</script",
+        b"<![CDATA[",
+        b"\"",
+        b"=",
+        b"WARC/1.0\r\n",
+        b"Content-Length: 5\r\n\r\n",
+        b"\xff\xfe",
+        b"\xe4\xb8",
+        b"<meta charset=gbk>",
+        b"<rss><item><title>",
+        b"\0",
+        b" ",
+    ];
+    for _ in 0..3000 {
+        let mut input = Vec::new();
+        for _ in 0..(next() % 40) {
+            if next() % 3 == 0 {
+                input.push((next() % 256) as u8);
+            } else {
+                input.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
+            }
+        }
+        let _ = extract_page(
+            &input,
+            Some("http://x.example/2020/01/02/"),
+            Some("text/html; charset=x"),
+        );
+        let _ = read_web(input.as_slice()).count();
+    }
+}
