@@ -6,7 +6,8 @@
 //! "února" also matches "unora" and "ÚNORA". Markers on a form:
 //! - `?` weak: an abbreviation that is also a common word ("mar" is the sea, "set", "ago", "out"),
 //!   accepted only inside a full day–month–year date, never for "month year";
-//! - `^` cased: an English word that is a month only when capitalised ("May", "March");
+//! - `^` cased: an English word that is a month without a day only when capitalised ("May 2022",
+//!   not "prices may 2022");
 //! - `_` joins a two-word name ("كانون_الثاني", "meán_fómhair").
 
 use std::collections::HashMap;
@@ -60,7 +61,7 @@ pub(crate) struct MonthName {
     pub alternative: Option<u8>,
     /// Accepted only inside a full day–month–year date.
     pub weak: bool,
-    /// A month only when written with a capital letter.
+    /// A month without a day only when written with a capital letter.
     pub cased: bool,
 }
 

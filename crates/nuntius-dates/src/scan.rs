@@ -108,6 +108,8 @@ struct MonthAt {
     end: usize,
     name: MonthName,
     folded: Folded,
+    /// Written with a capital letter.
+    capital: bool,
 }
 
 /// Ordinal endings written right after a day: "1st", "1er", "1º", "1η".
@@ -383,7 +385,10 @@ fn month_year(text: &Text, year: Number, floor: usize) -> Option<DateMention> {
         }
         word = text.word_before(end)?;
     }
-    let month = month_ending_with(text, word).filter(|m| m.start >= floor && !m.name.weak)?;
+    // Weak abbreviations ("mar", "set") and lower-case English words ("may", "march") are months only
+    // next to a day.
+    let month = month_ending_with(text, word)
+        .filter(|m| m.start >= floor && !m.name.weak && (m.capital || !m.name.cased))?;
     // A number right before the month means a day–month–year that failed to validate ("32 January 2022").
     let mut before = text.skip_spaces_back(month.start);
     if text.char_before(before) == Some('.') {
@@ -486,20 +491,19 @@ fn month_name_from(text: &Text, word: Word) -> Option<MonthAt> {
                         end: second.end,
                         name,
                         folded: both,
+                        capital: word.capital,
                     });
                 }
             }
         }
     }
     let name = months::lookup(&word.folded)?;
-    if name.cased && !word.capital {
-        return None;
-    }
     Some(MonthAt {
         start: word.start,
         end: word.end,
         name,
         folded: word.folded,
+        capital: word.capital,
     })
 }
 

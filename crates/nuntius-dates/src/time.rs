@@ -30,8 +30,11 @@ impl TimeOfDay {
     }
 }
 
-/// Words that may stand between a date and its time ("21 January 2022 at 11:57", "um 11:57").
-const TIME_WORDS: &[&str] = &["at", "um", "a", "alle", "ore", "kl", "klo", "om", "в"];
+/// Words that may stand between a date and its time, one or two of them: "at 11:57", "um 11:57",
+/// "à 08h52", "a las 18:10", "alle ore 11:00", "kl. 11:57".
+const TIME_WORDS: &[&str] = &[
+    "at", "um", "a", "las", "alle", "ore", "kl", "klo", "om", "в",
+];
 
 /// A time following a date that ends at `at`: after `T` (ISO dates only), or after a space or comma.
 pub(crate) fn time_after(text: &Text, at: usize, iso: bool) -> Option<TimeOfDay> {
@@ -47,7 +50,10 @@ pub(crate) fn time_after(text: &Text, at: usize, iso: bool) -> Option<TimeOfDay>
         return None;
     }
     i = spaced;
-    if let Some(word) = text.word_at(i).filter(|w| w.is_any(TIME_WORDS)) {
+    for _ in 0..2 {
+        let Some(word) = text.word_at(i).filter(|w| w.is_any(TIME_WORDS)) else {
+            break;
+        };
         let mut after = word.end;
         if text.at(after, b'.') {
             after += 1;
@@ -60,7 +66,8 @@ pub(crate) fn time_after(text: &Text, at: usize, iso: bool) -> Option<TimeOfDay>
 /// A time of day starting exactly at `i`.
 pub(crate) fn time_at(text: &Text, i: usize) -> Option<TimeOfDay> {
     let hour = text.number_of(i, 1, 2).filter(|h| h.value <= 23)?;
-    if !text.at(hour.end, b':') {
+    // French writes "08h52".
+    if !(text.at(hour.end, b':') || text.at(hour.end, b'h')) {
         return None;
     }
     let minute = text
