@@ -4,7 +4,7 @@
 //! fit cannot be a month, so the scanner never allocates per word.
 
 /// Longest folded word kept, in bytes; two-word names ("تشرين الثاني", "deireadh fómhair") fit.
-const CAPACITY: usize = 48;
+pub(crate) const CAPACITY: usize = 48;
 
 /// A folded word (or two words joined by one space) in a stack buffer.
 #[derive(Clone, Copy)]

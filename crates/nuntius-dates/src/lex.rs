@@ -1,7 +1,7 @@
 //! Small readers over a text at a byte offset: numbers (ASCII and Arabic-Indic digits), spaces,
 //! words folded for lookup. Every reader returns byte offsets on char boundaries.
 
-use crate::fold::{is_word_char, Folded};
+use crate::fold::{is_word_char, Folded, CAPACITY as WORD_CAPACITY};
 
 /// A run of digits.
 #[derive(Debug, Clone, Copy)]
@@ -157,7 +157,12 @@ impl<'a> Text<'a> {
         let rest = self.text.get(i..)?;
         let mut folded = Folded::new();
         // Most words are ASCII: fold those bytes directly, and decode chars only from the first other one.
-        let ascii = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
+        // One byte past the capacity is enough to know the word is too long.
+        let ascii = rest
+            .bytes()
+            .take(WORD_CAPACITY + 1)
+            .take_while(u8::is_ascii_alphabetic)
+            .count();
         for &b in &rest.as_bytes()[..ascii] {
             if !folded.push_ascii(b.to_ascii_lowercase()) {
                 return None;
@@ -201,9 +206,13 @@ impl<'a> Text<'a> {
     pub(crate) fn word_before(&self, i: usize) -> Option<Word> {
         let head = self.text.get(..i)?;
         let mut start = i;
-        for (at, c) in head.char_indices().rev() {
+        for (count, (at, c)) in head.char_indices().rev().enumerate() {
             if !is_word_char(c) {
                 break;
+            }
+            if count == WORD_CAPACITY {
+                // Too long for a month name; stop before reading a whole run of letters.
+                return None;
             }
             start = at;
         }

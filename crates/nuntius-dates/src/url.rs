@@ -4,6 +4,7 @@ use nuntius_model::Published;
 
 use crate::calendar::{day_date, month_date, plausible_year};
 use crate::lex::{Number, Text};
+use crate::months;
 
 /// A date in a URL path, the first day found, else the first month.
 ///
@@ -56,7 +57,8 @@ fn ends_word(text: &Text, end: usize) -> bool {
     text.byte(end).is_none_or(is_separator)
 }
 
-/// A day date at `number`: 20220121, 2022/01/21, 2022-01-21, 2022_01_21, or day first 21-01-2022.
+/// A day date at `number`: 20220121, 2022/01/21, 2022-01-21, 2022_01_21, 2022/jan/21, or day first
+/// 21-01-2022.
 fn day_at(text: &Text, number: Number) -> Option<Published> {
     if number.digits == 8 && ends_word(text, number.end) {
         let v = number.value;
@@ -65,6 +67,9 @@ fn day_at(text: &Text, number: Number) -> Option<Published> {
     let separator = text
         .byte(number.end)
         .filter(|&b| matches!(b, b'/' | b'-' | b'_'))?;
+    if let Some(date) = named_month_day(text, number, separator) {
+        return Some(date);
+    }
     let second = text.number_of(number.end + 1, 1, 2)?;
     if !text.at(second.end, separator) {
         return None;
@@ -82,6 +87,22 @@ fn day_at(text: &Text, number: Number) -> Option<Published> {
             .flatten();
     }
     None
+}
+
+/// "2022/jan/21", as The Guardian writes its paths.
+fn named_month_day(text: &Text, year: Number, separator: u8) -> Option<Published> {
+    if year.digits != 4 || separator != b'/' {
+        return None;
+    }
+    let word = text.word_at(year.end + 1)?;
+    let month = months::lookup(&word.folded)?;
+    if !text.at(word.end, b'/') {
+        return None;
+    }
+    let day = text.number_of(word.end + 1, 1, 2)?;
+    ends_word(text, day.end)
+        .then(|| day_date(year.value, u32::from(month.month), day.value))
+        .flatten()
 }
 
 /// A month date at `number`: /2022/01/ or /2022/01 at the end of the path.

@@ -40,6 +40,14 @@ fn dates_in_paths() {
         ("https://example.com/2022/01/", "2022-01"),
         ("https://example.com/2022/01", "2022-01"),
         ("/2022/01/21/relative", "2022-01-21"),
+        (
+            "https://www.theguardian.com/world/2022/jan/21/blinken-lavrov-geneva",
+            "2022-01-21",
+        ),
+        (
+            "https://www.rbc.ru/politics/21/01/2022/61ea8d7b9a79471",
+            "2022-01-21",
+        ),
         // A day later in the path wins over a month earlier.
         (
             "https://example.com/2022/01/story-20220121.html",
