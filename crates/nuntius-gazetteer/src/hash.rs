@@ -3,7 +3,7 @@
 
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// FxHash, as used inside rustc: one multiply-rotate per 8 bytes.
+/// FxHash (as in rustc) per 8 bytes, with a folded-multiply finish.
 #[derive(Default, Clone, Copy)]
 pub struct FxHasher {
     hash: u64,
@@ -47,7 +47,10 @@ impl Hasher for FxHasher {
 
     #[inline]
     fn finish(&self) -> u64 {
-        self.hash
+        // The multiply leaves the low bits weak, and hashbrown picks buckets
+        // by the low bits: fold the 128-bit product so both halves mix in.
+        let wide = u128::from(self.hash) * u128::from(SEED);
+        (wide as u64) ^ ((wide >> 64) as u64)
     }
 }
 

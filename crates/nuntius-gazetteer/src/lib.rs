@@ -88,6 +88,10 @@ impl Gazetteer {
             languages: Vec::new(),
             malformed: 0,
         };
+        // Sizing the tables up front saves every rehash during load.
+        g.place_keys
+            .reserve(places_tsv.matches(['|', '\n']).count());
+        g.given_names.reserve(given_names.matches('\n').count());
         g.parse_places(places_tsv);
         for line in data_lines(given_names) {
             if is_folded(line) && !line.contains(' ') {
