@@ -38,7 +38,7 @@ impl Iterator for Mentions<'_> {
     fn next(&mut self) -> Option<DateMention> {
         let bytes = self.text.bytes;
         while self.next < bytes.len() {
-            let Some(start) = next_digit_lead(bytes, self.next) else {
+            let Some(start) = next_digit(bytes, self.next) else {
                 self.next = bytes.len();
                 break;
             };
@@ -70,11 +70,11 @@ const DIGIT_LEADS: [bool; 256] = {
     leads
 };
 
-/// The offset of the next byte at or after `from` that may start a digit.
+/// The offset of the next digit at or after `from`.
 ///
 /// Eight bytes at a time while the text is ASCII without digits, which is most of any text: an ASCII
 /// byte `b` is a digit when `b + 0x50` reaches 0x80 and `b + 0x46` does not.
-fn next_digit_lead(bytes: &[u8], from: usize) -> Option<usize> {
+fn next_digit(bytes: &[u8], from: usize) -> Option<usize> {
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let rest = bytes.get(from..)?;
     let mut chunks = rest.chunks_exact(8);
@@ -89,16 +89,26 @@ fn next_digit_lead(bytes: &[u8], from: usize) -> Option<usize> {
                 & HIGH
                 == 0;
         if !plain_ascii {
-            if let Some(at) = chunk.iter().position(|&b| DIGIT_LEADS[usize::from(b)]) {
-                return Some(from + offset + at);
+            let start = from + offset;
+            if let Some(at) = (start..start + 8).find(|&i| is_digit_start(bytes, i)) {
+                return Some(at);
             }
         }
         offset += 8;
     }
-    let tail = chunks.remainder();
-    tail.iter()
-        .position(|&b| DIGIT_LEADS[usize::from(b)])
-        .map(|at| from + offset + at)
+    (from + offset..bytes.len()).find(|&i| is_digit_start(bytes, i))
+}
+
+/// Whether a digit starts at `i`; Arabic letters share the lead byte 0xD9 with Arabic-Indic digits.
+fn is_digit_start(bytes: &[u8], i: usize) -> bool {
+    match bytes.get(i) {
+        Some(&b) if DIGIT_LEADS[usize::from(b)] => match b {
+            0xD9 => matches!(bytes.get(i + 1), Some(0xA0..=0xA9)),
+            0xDB => matches!(bytes.get(i + 1), Some(0xB0..=0xB9)),
+            _ => true,
+        },
+        _ => false,
+    }
 }
 
 /// A month name read from the text.
