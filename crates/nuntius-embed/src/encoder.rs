@@ -1,5 +1,6 @@
 //! The transformer path: load the model file once, embed batches of texts.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -88,6 +89,63 @@ impl Encoder {
                 v
             })
             .collect())
+    }
+}
+
+impl Encoder {
+    /// Unnormalised mean-pooled vectors of ready-made id sequences, in order.
+    pub(crate) fn pooled(&self, inputs: &[Vec<u32>]) -> Vec<Vec<f32>> {
+        let batches = pack(inputs, TOKENS_PER_PASS);
+        let pooled: Vec<Vec<Vec<f32>>> = batches
+            .par_iter()
+            .map(|b| self.bert.mean_pooled(b))
+            .collect();
+        pooled.into_iter().flatten().collect()
+    }
+
+    /// Sums and counts of final hidden states per piece id over a corpus, counting only the
+    /// positions `keep(position, text_len)` accepts.
+    pub(crate) fn piece_state_sums(
+        &self,
+        inputs: &[Vec<u32>],
+        keep: &(dyn Fn(usize, usize) -> bool + Sync),
+    ) -> BTreeMap<u32, (Vec<f64>, u32)> {
+        let batches = pack(inputs, TOKENS_PER_PASS);
+        batches
+            .par_iter()
+            .map(|batch| {
+                let states = self.bert.hidden_states(batch);
+                let mut sums: BTreeMap<u32, (Vec<f64>, u32)> = BTreeMap::new();
+                for seg in &batch.segments {
+                    for t in seg.clone() {
+                        if !keep(t - seg.start, seg.len()) {
+                            continue;
+                        }
+                        let entry = sums
+                            .entry(batch.ids[t])
+                            .or_insert_with(|| (vec![0.0; states.ncols()], 0));
+                        for (s, v) in entry.0.iter_mut().zip(states.row(t)) {
+                            *s += f64::from(*v);
+                        }
+                        entry.1 += 1;
+                    }
+                }
+                sums
+            })
+            .reduce(BTreeMap::new, |mut a, b| {
+                for (id, (sum, n)) in b {
+                    let entry = a.entry(id).or_insert_with(|| (vec![0.0; sum.len()], 0));
+                    for (x, y) in entry.0.iter_mut().zip(&sum) {
+                        *x += y;
+                    }
+                    entry.1 += n;
+                }
+                a
+            })
+    }
+
+    pub(crate) fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
     }
 }
 

@@ -10,12 +10,14 @@ mod bert;
 mod encoder;
 mod error;
 mod format;
+mod static_encoder;
 mod tokenizer;
 
 use std::path::PathBuf;
 
 pub use encoder::{Encoder, DEFAULT_MAX_TOKENS};
 pub use error::EmbedError;
+pub use static_encoder::{default_static_path, Distillation, StaticConfig, StaticEncoder};
 
 /// File name of the model inside the cache directory.
 pub const MODEL_FILE_NAME: &str = "e5-small-q4.bin";

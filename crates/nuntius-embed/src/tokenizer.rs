@@ -12,6 +12,7 @@ use crate::format::{NormalizationMap, Vocabulary};
 /// SentencePiece's word-boundary marker U+2581, which stands for a space.
 const METASPACE: char = '\u{2581}';
 
+#[derive(Clone)]
 pub(crate) struct Tokenizer {
     ids: HashMap<Vec<u8>, u32>,
     scores: Vec<f32>,
@@ -59,6 +60,31 @@ impl Tokenizer {
             unk_score: min_score - 10.0,
             max_piece_bytes,
         }
+    }
+
+    /// Number of pieces in the vocabulary.
+    pub fn piece_count(&self) -> usize {
+        self.scores.len()
+    }
+
+    /// Unigram log-probability of a piece.
+    pub fn score(&self, id: u32) -> f32 {
+        self.scores
+            .get(id as usize)
+            .copied()
+            .unwrap_or(self.unk_score)
+    }
+
+    /// FNV-1a over the piece scores: tells whether a table was distilled from this vocabulary.
+    pub fn fingerprint(&self) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for s in &self.scores {
+            for b in s.to_le_bytes() {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        h
     }
 
     /// Piece ids of `text` without `<s>`/`</s>`.

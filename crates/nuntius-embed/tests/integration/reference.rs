@@ -124,3 +124,21 @@ fn truncates_long_inputs_to_the_token_cap() {
     let v = enc.embed(&[&long, ""], TextKind::Passage).expect("embed");
     assert_eq!(v.len(), 2);
 }
+
+#[test]
+fn static_table_from_the_real_model_embeds_unit_vectors() {
+    let Some(enc) = encoder() else { return };
+    let reference = reference();
+    let texts: Vec<&str> = reference
+        .sentences
+        .iter()
+        .map(|s| s.text.as_str())
+        .collect();
+    let table =
+        nuntius_embed::StaticEncoder::build(enc, &texts, nuntius_embed::StaticConfig::default());
+    let vectors = table.embed(&texts, TextKind::Query).expect("embed");
+    for v in &vectors {
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-4, "norm {norm}");
+    }
+}

@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use nuntius_embed::{cosine, EmbedError, Encoder, TextKind};
+use nuntius_embed::{
+    cosine, Distillation, EmbedError, Encoder, StaticConfig, StaticEncoder, TextKind,
+};
 
 const H: usize = 32;
 const FF: usize = 64;
@@ -299,5 +301,71 @@ fn flipped_bytes_never_panic() {
             let v = enc.embed(&["ab b", "a"], TextKind::Passage).expect("embed");
             assert_eq!(v.len(), 2);
         }
+    }
+}
+
+#[test]
+fn static_table_round_trips_through_its_file() {
+    let model_path = write_temp(&TinyModel::valid().bytes());
+    let enc = Encoder::load(&model_path).expect("valid tiny model");
+    let corpus = ["ab b", "a ab", "b b a"];
+    for distillation in [Distillation::Contextual, Distillation::Isolated] {
+        for dims in [None, Some(8)] {
+            let config = StaticConfig {
+                distillation,
+                dims,
+                ..StaticConfig::default()
+            };
+            let table = StaticEncoder::build(&enc, &corpus, config);
+            assert_eq!(table.dim(), dims.unwrap_or(H));
+            assert!(!table.is_empty());
+            let table_path = write_temp(b"");
+            table.save(&table_path).expect("save");
+            let loaded = StaticEncoder::load(&table_path, &model_path).expect("load");
+            let texts = ["ab a", "b", "zzz"];
+            let a = table.embed(&texts, TextKind::Passage).expect("embed");
+            let b = loaded.embed(&texts, TextKind::Passage).expect("embed");
+            assert_eq!(a, b, "{config:?}");
+            let norm: f32 = a[0].iter().map(|x| x * x).sum::<f32>().sqrt();
+            assert!((norm - 1.0).abs() < 1e-4, "{config:?}: norm {norm}");
+            let _ = std::fs::remove_file(&table_path);
+        }
+    }
+    let _ = std::fs::remove_file(&model_path);
+}
+
+#[test]
+fn static_table_rejects_damage_and_foreign_models() {
+    let model_path = write_temp(&TinyModel::valid().bytes());
+    let enc = Encoder::load(&model_path).expect("valid tiny model");
+    let table = StaticEncoder::build(&enc, &["ab b"], StaticConfig::default());
+    let table_path = write_temp(b"");
+    table.save(&table_path).expect("save");
+    let bytes = std::fs::read(&table_path).expect("read table");
+    for len in [0, 3, 20, bytes.len() - 1] {
+        std::fs::write(&table_path, &bytes[..len]).expect("write");
+        assert!(
+            matches!(
+                StaticEncoder::load(&table_path, &model_path),
+                Err(EmbedError::StaticMismatch { .. })
+            ),
+            "truncated to {len}"
+        );
+    }
+    // A table distilled from another vocabulary (here: other piece scores) is refused.
+    let mut other = TinyModel::valid().bytes();
+    let at = other
+        .windows(4)
+        .position(|w| w == (-2.0f32).to_le_bytes())
+        .expect("score");
+    other[at..at + 4].copy_from_slice(&(-2.5f32).to_le_bytes());
+    let other_path = write_temp(&other);
+    std::fs::write(&table_path, &bytes).expect("write");
+    let err = StaticEncoder::load(&table_path, &other_path)
+        .err()
+        .expect("foreign model");
+    assert!(err.to_string().contains("another vocabulary"), "{err}");
+    for p in [&table_path, &model_path, &other_path] {
+        let _ = std::fs::remove_file(p);
     }
 }
