@@ -15,6 +15,8 @@ pub struct ArticleFeatures {
     pub lang: Option<String>,
     /// Term hash → weight (title terms count more than body terms), sorted by hash.
     pub terms: Vec<(u64, f32)>,
+    /// Title terms and the entities named in the title, as sorted hashes: what the headline says.
+    pub title_keys: Vec<u64>,
     /// Entities mentioned, with a weight (mentions in the title count more), sorted by id.
     pub entities: Vec<(u64, f32)>,
     /// Optional dense embedding (L2-normalised).
@@ -25,6 +27,7 @@ pub struct ArticleFeatures {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Params {
     pub w_lexical: f64,
+    pub w_title: f64,
     pub w_entities: f64,
     pub w_copy: f64,
     pub w_embedding: f64,
@@ -49,13 +52,14 @@ pub struct Params {
 impl Default for Params {
     fn default() -> Params {
         Params {
-            w_lexical: 0.6,
-            w_entities: 0.4,
+            w_lexical: 0.4,
+            w_title: 0.4,
+            w_entities: 0.3,
             w_copy: 0.5,
             w_embedding: 0.0,
             w_time: 0.3,
             event_sigma_days: 2.0,
-            event_threshold: 0.33,
+            event_threshold: 0.42,
             event_window_days: 10,
             story_w_entities: 0.7,
             story_w_lexical: 0.3,
@@ -97,11 +101,25 @@ struct Profile {
     embedded: u32,
     days: Vec<i64>,
     size: u32,
+    /// Title keys of the latest members.
+    titles: Vec<Vec<u64>>,
 }
+
+/// Shared entity rarity (sum of idf) at which the story entity signal reaches 1 − 1/e.
+const STORY_ENTITY_SCALE: f64 = 8.0;
+
+/// Member titles kept per event for the title signal.
+const TITLES_KEPT: usize = 16;
 
 impl Profile {
     fn add(&mut self, a: &ArticleFeatures) {
-        let norm = a.terms.iter().map(|(_, w)| w * w).sum::<f32>().sqrt().max(1e-6);
+        let norm = a
+            .terms
+            .iter()
+            .map(|(_, w)| w * w)
+            .sum::<f32>()
+            .sqrt()
+            .max(1e-6);
         for (t, w) in &a.terms {
             *self.terms.entry(*t).or_default() += w / norm;
         }
@@ -122,6 +140,23 @@ impl Profile {
             self.days.insert(at, d);
         }
         self.size += 1;
+        if !a.title_keys.is_empty() {
+            if self.titles.len() == TITLES_KEPT {
+                self.titles.remove(0);
+            }
+            self.titles.push(a.title_keys.clone());
+        }
+    }
+
+    /// Best Dice overlap between a title and the titles of the latest members.
+    fn title_overlap(&self, keys: &[u64]) -> f64 {
+        self.titles
+            .iter()
+            .map(|t| {
+                let shared = keys.iter().filter(|k| t.binary_search(k).is_ok()).count();
+                2.0 * shared as f64 / (keys.len() + t.len()).max(1) as f64
+            })
+            .fold(0.0, f64::max)
     }
 
     fn merge(&mut self, other: &Profile) {
@@ -201,7 +236,10 @@ fn push_posting(map: &mut HashMap<u64, Vec<ClusterId>>, key: u64, id: ClusterId)
 
 impl Clusterer {
     pub fn new(params: Params) -> Clusterer {
-        Clusterer { params, ..Clusterer::default() }
+        Clusterer {
+            params,
+            ..Clusterer::default()
+        }
     }
 
     pub fn params(&self) -> &Params {
@@ -222,7 +260,9 @@ impl Clusterer {
     }
 
     pub fn event_members(&self, event: ClusterId) -> &[u64] {
-        self.events.get(&event).map_or(&[], |e| e.members.as_slice())
+        self.events
+            .get(&event)
+            .map_or(&[], |e| e.members.as_slice())
     }
 
     pub fn event_count(&self) -> usize {
@@ -244,7 +284,11 @@ impl Clusterer {
     pub fn restore(&mut self, a: &ArticleFeatures, event: ClusterId, story: ClusterId) {
         self.count_document(a);
         let new_event = !self.events.contains_key(&event);
-        let ev = self.events.entry(event).or_insert_with(|| EventState { story, profile: Profile::default(), members: Vec::new() });
+        let ev = self.events.entry(event).or_insert_with(|| EventState {
+            story,
+            profile: Profile::default(),
+            members: Vec::new(),
+        });
         ev.profile.add(a);
         ev.members.push(a.seq);
         let st = self.stories.entry(story).or_default();
@@ -267,9 +311,17 @@ impl Clusterer {
     }
 
     fn probe_terms(&self, a: &ArticleFeatures) -> Vec<u64> {
-        let mut scored: Vec<(f32, u64)> = a.terms.iter().map(|(t, w)| (w * self.idf(self.term_df.get(t)), *t)).collect();
+        let mut scored: Vec<(f32, u64)> = a
+            .terms
+            .iter()
+            .map(|(t, w)| (w * self.idf(self.term_df.get(t)), *t))
+            .collect();
         scored.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
-        scored.into_iter().take(self.params.probe_terms).map(|(_, t)| t).collect()
+        scored
+            .into_iter()
+            .take(self.params.probe_terms)
+            .map(|(_, t)| t)
+            .collect()
     }
 
     fn index_event(&mut self, event: ClusterId, a: &ArticleFeatures) {
@@ -285,7 +337,10 @@ impl Clusterer {
     pub fn assign(&mut self, a: &ArticleFeatures, copied_from: &[u64]) -> Decision {
         self.count_document(a);
         let copy_events: Vec<ClusterId> = {
-            let mut v: Vec<ClusterId> = copied_from.iter().filter_map(|s| self.article_event.get(s).copied()).collect();
+            let mut v: Vec<ClusterId> = copied_from
+                .iter()
+                .filter_map(|s| self.article_event.get(s).copied())
+                .collect();
             v.sort_unstable();
             v.dedup();
             v
@@ -293,7 +348,9 @@ impl Clusterer {
         let candidates = self.candidates(a, &copy_events);
         let mut best: Option<Evidence> = None;
         for ev in candidates {
-            let Some(state) = self.events.get(&ev) else { continue };
+            let Some(state) = self.events.get(&ev) else {
+                continue;
+            };
             let evidence = self.score_event(a, ev, &state.profile, copy_events.contains(&ev));
             let better = match &best {
                 None => true,
@@ -318,16 +375,33 @@ impl Clusterer {
             }
             self.article_event.insert(a.seq, event);
             self.index_event(event, a);
-            return Decision { event, new_event: false, evidence: best, story: None };
+            return Decision {
+                event,
+                new_event: false,
+                evidence: best,
+                story: None,
+            };
         }
         let event = self.events.keys().next_back().map_or(1, |k| k + 1);
         let mut profile = Profile::default();
         profile.add(a);
         let story = self.assign_story(&profile, event);
-        self.events.insert(event, EventState { story: story.story, profile, members: vec![a.seq] });
+        self.events.insert(
+            event,
+            EventState {
+                story: story.story,
+                profile,
+                members: vec![a.seq],
+            },
+        );
         self.article_event.insert(a.seq, event);
         self.index_event(event, a);
-        Decision { event, new_event: true, evidence: best, story: Some(story) }
+        Decision {
+            event,
+            new_event: true,
+            evidence: best,
+            story: Some(story),
+        }
     }
 
     fn candidates(&self, a: &ArticleFeatures, copy_events: &[ClusterId]) -> Vec<ClusterId> {
@@ -355,7 +429,9 @@ impl Clusterer {
         let mut ranked: Vec<(f32, ClusterId)> = votes
             .into_iter()
             .filter(|(ev, _)| {
-                let Some(state) = self.events.get(ev) else { return false };
+                let Some(state) = self.events.get(ev) else {
+                    return false;
+                };
                 match (a.day, state.profile.days.first(), state.profile.days.last()) {
                     (Some(d), Some(lo), Some(hi)) => d >= lo - window && d <= hi + window,
                     _ => true,
@@ -364,7 +440,11 @@ impl Clusterer {
             .map(|(ev, v)| (v, ev))
             .collect();
         ranked.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
-        ranked.into_iter().take(self.params.max_candidates).map(|(_, ev)| ev).collect()
+        ranked
+            .into_iter()
+            .take(self.params.max_candidates)
+            .map(|(_, ev)| ev)
+            .collect()
     }
 
     fn lexical(&self, a: &[(u64, f32)], profile: &HashMap<u64, f32>) -> f64 {
@@ -409,40 +489,102 @@ impl Clusterer {
         (shared / total, names)
     }
 
+    /// How much rare-name evidence two sides share, saturating: a story is a longer arc that keeps
+    /// naming the same people and places, while each event also names many others.
+    fn shared_entity_evidence(&self, a: &[(u64, f32)], profile: &HashMap<u64, f32>) -> f64 {
+        let shared: f64 = a
+            .iter()
+            .filter(|(e, _)| profile.contains_key(e))
+            .map(|(e, _)| f64::from(self.idf(self.entity_df.get(e))))
+            .sum();
+        1.0 - (-shared / STORY_ENTITY_SCALE).exp()
+    }
+
     fn time_signal(day: Option<i64>, profile: &Profile, sigma: f64) -> Option<f64> {
         let (d, m) = (day?, profile.median_day()?);
         let gap = (d - m) as f64;
         Some((-(gap * gap) / (2.0 * sigma * sigma)).exp())
     }
 
-    fn score_event(&self, a: &ArticleFeatures, event: ClusterId, profile: &Profile, copied: bool) -> Evidence {
+    fn score_event(
+        &self,
+        a: &ArticleFeatures,
+        event: ClusterId,
+        profile: &Profile,
+        copied: bool,
+    ) -> Evidence {
         let p = &self.params;
         let mut signals = Vec::new();
         let mut details = Vec::new();
         let lex = self.lexical(&a.terms, &profile.terms);
-        signals.push(Signal { name: "lexical".into(), value: lex, contribution: p.w_lexical * lex });
+        signals.push(Signal {
+            name: "lexical".into(),
+            value: lex,
+            contribution: p.w_lexical * lex,
+        });
+        if p.w_title > 0.0 && !a.title_keys.is_empty() {
+            let t = profile.title_overlap(&a.title_keys);
+            signals.push(Signal {
+                name: "title".into(),
+                value: t,
+                contribution: p.w_title * t,
+            });
+        }
         let (ent, shared) = self.entity_overlap(&a.entities, &profile.entities);
-        signals.push(Signal { name: "entities".into(), value: ent, contribution: p.w_entities * ent });
+        signals.push(Signal {
+            name: "entities".into(),
+            value: ent,
+            contribution: p.w_entities * ent,
+        });
         if !shared.is_empty() {
-            details.push(format!("shared entities: {}", shared.iter().map(|e| format!("#{e}")).collect::<Vec<_>>().join(" ")));
+            details.push(format!(
+                "shared entities: {}",
+                shared
+                    .iter()
+                    .map(|e| format!("#{e}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ));
         }
         let copy = if copied { 1.0 } else { 0.0 };
-        signals.push(Signal { name: "copied_passages".into(), value: copy, contribution: p.w_copy * copy });
+        signals.push(Signal {
+            name: "copied_passages".into(),
+            value: copy,
+            contribution: p.w_copy * copy,
+        });
         if p.w_embedding > 0.0 {
             if let (Some(v), Some(sum)) = (&a.embedding, &profile.embedding) {
                 let cos = cosine(v, sum);
-                signals.push(Signal { name: "embedding".into(), value: cos, contribution: p.w_embedding * cos });
+                signals.push(Signal {
+                    name: "embedding".into(),
+                    value: cos,
+                    contribution: p.w_embedding * cos,
+                });
             }
         }
         match Self::time_signal(a.day, profile, p.event_sigma_days) {
-            Some(g) => signals.push(Signal { name: "time".into(), value: g, contribution: p.w_time * (g - 0.5) }),
+            Some(g) => signals.push(Signal {
+                name: "time".into(),
+                value: g,
+                contribution: p.w_time * (g - 0.5),
+            }),
             None => {
                 details.push("time: undated side, neutral".into());
-                signals.push(Signal { name: "time".into(), value: 0.5, contribution: 0.0 });
+                signals.push(Signal {
+                    name: "time".into(),
+                    value: 0.5,
+                    contribution: 0.0,
+                });
             }
         }
         let score = signals.iter().map(|s| s.contribution).sum();
-        Evidence { target: event, score, threshold: p.event_threshold, signals, details }
+        Evidence {
+            target: event,
+            score,
+            threshold: p.event_threshold,
+            signals,
+            details,
+        }
     }
 
     fn assign_story(&mut self, event_profile: &Profile, event: ClusterId) -> StoryDecision {
@@ -462,44 +604,89 @@ impl Clusterer {
         ranked.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
         let mut best: Option<Evidence> = None;
         let event_entities: Vec<(u64, f32)> = {
-            let mut v: Vec<(u64, f32)> = event_profile.entities.iter().map(|(e, w)| (*e, *w)).collect();
+            let mut v: Vec<(u64, f32)> = event_profile
+                .entities
+                .iter()
+                .map(|(e, w)| (*e, *w))
+                .collect();
             v.sort_by_key(|x| x.0);
             v
         };
         let event_terms: Vec<(u64, f32)> = {
-            let mut v: Vec<(u64, f32)> = event_profile.terms.iter().map(|(t, w)| (*t, *w)).collect();
+            let mut v: Vec<(u64, f32)> =
+                event_profile.terms.iter().map(|(t, w)| (*t, *w)).collect();
             v.sort_by_key(|x| x.0);
             v
         };
         let day = event_profile.median_day();
         for (_, story) in ranked.into_iter().take(self.params.max_candidates) {
-            let Some(st) = self.stories.get(&story) else { continue };
-            if let (Some(d), Some(lo), Some(hi)) = (day, st.profile.days.first(), st.profile.days.last()) {
+            let Some(st) = self.stories.get(&story) else {
+                continue;
+            };
+            if let (Some(d), Some(lo), Some(hi)) =
+                (day, st.profile.days.first(), st.profile.days.last())
+            {
                 if d < lo - p.story_window_days || d > hi + p.story_window_days {
                     continue;
                 }
             }
-            let (ent, shared) = self.entity_overlap(&event_entities, &st.profile.entities);
+            let (_, shared) = self.entity_overlap(&event_entities, &st.profile.entities);
+            let ent = self.shared_entity_evidence(&event_entities, &st.profile.entities);
             let lex = self.lexical(&event_terms, &st.profile.terms);
             let mut signals = vec![
-                Signal { name: "entities".into(), value: ent, contribution: p.story_w_entities * ent },
-                Signal { name: "lexical".into(), value: lex, contribution: p.story_w_lexical * lex },
+                Signal {
+                    name: "entities".into(),
+                    value: ent,
+                    contribution: p.story_w_entities * ent,
+                },
+                Signal {
+                    name: "lexical".into(),
+                    value: lex,
+                    contribution: p.story_w_lexical * lex,
+                },
             ];
-            let mut details = vec![format!("shared entities: {}", shared.iter().map(|e| format!("#{e}")).collect::<Vec<_>>().join(" "))];
+            let mut details = vec![format!(
+                "shared entities: {}",
+                shared
+                    .iter()
+                    .map(|e| format!("#{e}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )];
             match Self::time_signal(day, &st.profile, p.story_sigma_days) {
-                Some(g) => signals.push(Signal { name: "time".into(), value: g, contribution: p.story_w_time * (g - 0.5) }),
+                Some(g) => signals.push(Signal {
+                    name: "time".into(),
+                    value: g,
+                    contribution: p.story_w_time * (g - 0.5),
+                }),
                 None => {
                     details.push("time: undated side, neutral".into());
-                    signals.push(Signal { name: "time".into(), value: 0.5, contribution: 0.0 });
+                    signals.push(Signal {
+                        name: "time".into(),
+                        value: 0.5,
+                        contribution: 0.0,
+                    });
                 }
             }
             let score = signals.iter().map(|s| s.contribution).sum();
-            let evidence = Evidence { target: story, score, threshold: p.story_threshold, signals, details };
-            if best.as_ref().is_none_or(|b| evidence.score > b.score + 1e-12) {
+            let evidence = Evidence {
+                target: story,
+                score,
+                threshold: p.story_threshold,
+                signals,
+                details,
+            };
+            if best
+                .as_ref()
+                .is_none_or(|b| evidence.score > b.score + 1e-12)
+            {
                 best = Some(evidence);
             }
         }
-        let chosen = best.as_ref().filter(|b| b.score >= b.threshold).map(|b| b.target);
+        let chosen = best
+            .as_ref()
+            .filter(|b| b.score >= b.threshold)
+            .map(|b| b.target);
         let (story, new_story) = match chosen {
             Some(s) => (s, false),
             None => (self.stories.keys().next_back().map_or(1, |k| k + 1), true),
@@ -510,7 +697,11 @@ impl Clusterer {
         for e in event_profile.entities.keys() {
             push_posting(&mut self.story_entity_postings, *e, story);
         }
-        StoryDecision { story, new_story, evidence: best }
+        StoryDecision {
+            story,
+            new_story,
+            evidence: best,
+        }
     }
 }
 
@@ -536,6 +727,7 @@ mod tests {
             day,
             lang: None,
             terms: terms.iter().map(|t| (*t, 1.0)).collect(),
+            title_keys: terms.to_vec(),
             entities: entities.iter().map(|e| (*e, 1.0)).collect(),
             embedding: None,
         }
@@ -546,7 +738,15 @@ mod tests {
         let mut c = Clusterer::new(Params::default());
         // Background so that idf means something.
         for i in 0..20 {
-            c.assign(&article(100 + i, Some(i as i64), &[1000 + i, 2000 + i, 3000 + i], &[500 + i]), &[]);
+            c.assign(
+                &article(
+                    100 + i,
+                    Some(i as i64),
+                    &[1000 + i, 2000 + i, 3000 + i],
+                    &[500 + i],
+                ),
+                &[],
+            );
         }
         let a = c.assign(&article(1, Some(50), &[1, 2, 3, 4, 5], &[7, 8]), &[]);
         let b = c.assign(&article(2, Some(51), &[1, 2, 3, 4, 6], &[7, 8]), &[]);
@@ -572,7 +772,15 @@ mod tests {
     fn same_order_same_result() {
         let run = || {
             let mut c = Clusterer::new(Params::default());
-            (0..50u64).map(|i| c.assign(&article(i, Some((i % 7) as i64), &[i % 5, i % 3 + 10, i], &[i % 4]), &[]).event).collect::<Vec<_>>()
+            (0..50u64)
+                .map(|i| {
+                    c.assign(
+                        &article(i, Some((i % 7) as i64), &[i % 5, i % 3 + 10, i], &[i % 4]),
+                        &[],
+                    )
+                    .event
+                })
+                .collect::<Vec<_>>()
         };
         assert_eq!(run(), run());
     }

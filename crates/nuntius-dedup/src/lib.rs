@@ -42,11 +42,19 @@ pub fn normalised_words(text: &str) -> Vec<Word> {
                 h = fnv_char(h, l);
             }
         } else if let Some(s) = start.take() {
-            out.push(Word { hash: h, start: s as u32, end: i as u32 });
+            out.push(Word {
+                hash: h,
+                start: s as u32,
+                end: i as u32,
+            });
         }
     }
     if let Some(s) = start {
-        out.push(Word { hash: h, start: s as u32, end: text.len() as u32 });
+        out.push(Word {
+            hash: h,
+            start: s as u32,
+            end: text.len() as u32,
+        });
     }
     out
 }
@@ -78,7 +86,10 @@ pub fn shingles(words: &[Word]) -> Vec<u64> {
     }
     words
         .windows(SHINGLE)
-        .map(|w| w.iter().fold(0u64, |acc, x| mix(acc.rotate_left(17) ^ x.hash)))
+        .map(|w| {
+            w.iter()
+                .fold(0u64, |acc, x| mix(acc.rotate_left(17) ^ x.hash))
+        })
         .collect()
 }
 
@@ -94,7 +105,11 @@ pub struct Fingerprint(pub Vec<u64>);
 
 impl Fingerprint {
     pub fn of(shingles: &[u64]) -> Fingerprint {
-        let mut v: Vec<u64> = shingles.iter().copied().filter(|h| h % SAMPLE_MOD == 0).collect();
+        let mut v: Vec<u64> = shingles
+            .iter()
+            .copied()
+            .filter(|h| h % SAMPLE_MOD == 0)
+            .collect();
         v.sort_unstable();
         v.dedup();
         Fingerprint(v)
@@ -130,8 +145,14 @@ pub fn find_reuse(a_text: &str, a_words: &[Word], b_text: &str, b_words: &[Word]
     for (i, h) in a_sh.iter().enumerate() {
         let hit = b_pos.get(h).copied();
         match (current, hit) {
-            (Some((af, al, bf, bl)), Some(j)) if i == al + 1 && (j == bl + 1 || b_sh.get(bl + 1) == Some(h)) => {
-                let j = if b_sh.get(bl + 1) == Some(h) { bl + 1 } else { j };
+            (Some((af, al, bf, bl)), Some(j))
+                if i == al + 1 && (j == bl + 1 || b_sh.get(bl + 1) == Some(h)) =>
+            {
+                let j = if b_sh.get(bl + 1) == Some(h) {
+                    bl + 1
+                } else {
+                    j
+                };
                 current = Some((af, i, bf, j));
             }
             (_, Some(j)) => {
@@ -166,7 +187,9 @@ pub fn find_reuse(a_text: &str, a_words: &[Word], b_text: &str, b_words: &[Word]
             other_start: b_words[bf].start,
             other_end: b_words[b_end_word.min(b_words.len() - 1)].end,
         };
-        chars += a_text.get(p.start as usize..p.end as usize).map_or(0, |s| s.chars().count());
+        chars += a_text
+            .get(p.start as usize..p.end as usize)
+            .map_or(0, |s| s.chars().count());
         covered_a += words;
         covered_b += bl - bf + SHINGLE;
         passages.push(p);
@@ -200,15 +223,27 @@ pub struct Side {
 /// one contained in the other (higher coverage) copies; last, the later arrival copies.
 pub fn copy_direction(a: Side, b: Side) -> Direction {
     if a.cites_source != b.cites_source {
-        return if a.cites_source { Direction::ACopiesB } else { Direction::BCopiesA };
+        return if a.cites_source {
+            Direction::ACopiesB
+        } else {
+            Direction::BCopiesA
+        };
     }
     if let (Some(da), Some(db)) = (a.day, b.day) {
         if da != db {
-            return if da > db { Direction::ACopiesB } else { Direction::BCopiesA };
+            return if da > db {
+                Direction::ACopiesB
+            } else {
+                Direction::BCopiesA
+            };
         }
     }
     if (a.coverage - b.coverage).abs() > 0.05 {
-        return if a.coverage > b.coverage { Direction::ACopiesB } else { Direction::BCopiesA };
+        return if a.coverage > b.coverage {
+            Direction::ACopiesB
+        } else {
+            Direction::BCopiesA
+        };
     }
     if a.seq > b.seq {
         Direction::ACopiesB
@@ -244,20 +279,43 @@ mod tests {
     #[test]
     fn unrelated_texts_share_nothing() {
         let x = "Una frase completamente diversa che parla di calcio e di una partita giocata ieri sera allo stadio.";
-        assert!(find_reuse(x, &normalised_words(x), ORIGINAL, &normalised_words(ORIGINAL)).is_none());
+        assert!(find_reuse(
+            x,
+            &normalised_words(x),
+            ORIGINAL,
+            &normalised_words(ORIGINAL)
+        )
+        .is_none());
     }
 
     #[test]
     fn content_hash_ignores_punctuation() {
-        assert_eq!(content_hash(&normalised_words("A «b», c!")), content_hash(&normalised_words("a \"B\" c")));
+        assert_eq!(
+            content_hash(&normalised_words("A «b», c!")),
+            content_hash(&normalised_words("a \"B\" c"))
+        );
     }
 
     #[test]
     fn direction_rules() {
-        let side = |cites, day, coverage, seq| Side { cites_source: cites, day, coverage, seq };
-        assert_eq!(copy_direction(side(true, Some(5), 0.1, 2), side(false, Some(9), 0.1, 1)), Direction::ACopiesB);
-        assert_eq!(copy_direction(side(false, Some(5), 0.1, 2), side(false, Some(9), 0.1, 1)), Direction::BCopiesA);
-        assert_eq!(copy_direction(side(false, None, 0.9, 1), side(false, None, 0.3, 2)), Direction::ACopiesB);
+        let side = |cites, day, coverage, seq| Side {
+            cites_source: cites,
+            day,
+            coverage,
+            seq,
+        };
+        assert_eq!(
+            copy_direction(side(true, Some(5), 0.1, 2), side(false, Some(9), 0.1, 1)),
+            Direction::ACopiesB
+        );
+        assert_eq!(
+            copy_direction(side(false, Some(5), 0.1, 2), side(false, Some(9), 0.1, 1)),
+            Direction::BCopiesA
+        );
+        assert_eq!(
+            copy_direction(side(false, None, 0.9, 1), side(false, None, 0.3, 2)),
+            Direction::ACopiesB
+        );
     }
 
     proptest::proptest! {

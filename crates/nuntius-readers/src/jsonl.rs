@@ -87,7 +87,8 @@ mod tests {
 
     #[test]
     fn numeric_ids_and_unknown_fields() {
-        let a = parse_jsonl_line(r#"{"id": 42, "title": "T", "cluster_id": 7, "text": null}"#).unwrap();
+        let a =
+            parse_jsonl_line(r#"{"id": 42, "title": "T", "cluster_id": 7, "text": null}"#).unwrap();
         assert_eq!(a.id.as_deref(), Some("42"));
         assert_eq!(a.title.as_deref(), Some("T"));
         assert_eq!(a.text, None);
@@ -95,8 +96,12 @@ mod tests {
 
     #[test]
     fn bad_lines_say_why() {
-        assert!(parse_jsonl_line("{nope").unwrap_err().contains("invalid JSON"));
+        assert!(parse_jsonl_line("{nope")
+            .unwrap_err()
+            .contains("invalid JSON"));
         assert!(parse_jsonl_line("[1]").unwrap_err().contains("object"));
-        assert!(parse_jsonl_line(r#"{"id":"x"}"#).unwrap_err().contains("neither"));
+        assert!(parse_jsonl_line(r#"{"id":"x"}"#)
+            .unwrap_err()
+            .contains("neither"));
     }
 }

@@ -20,7 +20,11 @@ pub enum StoreError {
     #[error("cannot open store at {path}: {reason}")]
     Open { path: String, reason: String },
     #[error("store at {path} has schema version {found}, this nuntius reads {expected}")]
-    Schema { path: String, found: i64, expected: i64 },
+    Schema {
+        path: String,
+        found: i64,
+        expected: i64,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;

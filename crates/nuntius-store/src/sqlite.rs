@@ -49,9 +49,14 @@ fn err(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
 impl SqliteStore {
     /// Opens (creating if needed) the store file at `path`.
     pub fn open(path: &Path) -> Result<SqliteStore> {
-        let conn = Connection::open(path).map_err(|e| StoreError::Open { path: path.display().to_string(), reason: e.to_string() })?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(err("enabling WAL"))?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(err("setting synchronous"))?;
+        let conn = Connection::open(path).map_err(|e| StoreError::Open {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(err("enabling WAL"))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(err("setting synchronous"))?;
         Self::init(conn, &path.display().to_string())
     }
 
@@ -64,16 +69,27 @@ impl SqliteStore {
     fn init(conn: Connection, shown: &str) -> Result<SqliteStore> {
         conn.execute_batch(SCHEMA).map_err(err("creating schema"))?;
         let found: Option<String> = conn
-            .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(err("reading schema version"))?;
         match found.and_then(|v| v.parse::<i64>().ok()) {
             None => {
-                conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?1)", [SCHEMA_VERSION.to_string()])
-                    .map_err(err("writing schema version"))?;
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?1)",
+                    [SCHEMA_VERSION.to_string()],
+                )
+                .map_err(err("writing schema version"))?;
             }
             Some(v) if v != SCHEMA_VERSION => {
-                return Err(StoreError::Schema { path: shown.to_string(), found: v, expected: SCHEMA_VERSION });
+                return Err(StoreError::Schema {
+                    path: shown.to_string(),
+                    found: v,
+                    expected: SCHEMA_VERSION,
+                });
             }
             Some(_) => {}
         }
@@ -141,21 +157,33 @@ impl Store for SqliteStore {
                     ])
                     .map_err(err("writing an article"))?;
             }
-            let mut ent = tx.prepare_cached("INSERT OR REPLACE INTO entities (id, record) VALUES (?1, ?2)").map_err(err("preparing entity write"))?;
+            let mut ent = tx
+                .prepare_cached("INSERT OR REPLACE INTO entities (id, record) VALUES (?1, ?2)")
+                .map_err(err("preparing entity write"))?;
             for e in &batch.entities {
-                ent.execute(params![e.id as i64, e.record]).map_err(err("writing an entity"))?;
+                ent.execute(params![e.id as i64, e.record])
+                    .map_err(err("writing an entity"))?;
             }
             let mut ev = tx
-                .prepare_cached("INSERT OR REPLACE INTO events (id, story, evidence) VALUES (?1, ?2, ?3)")
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO events (id, story, evidence) VALUES (?1, ?2, ?3)",
+                )
                 .map_err(err("preparing event write"))?;
             for e in &batch.events {
-                ev.execute(params![e.id as i64, e.story as i64, e.evidence]).map_err(err("writing an event"))?;
+                ev.execute(params![e.id as i64, e.story as i64, e.evidence])
+                    .map_err(err("writing an event"))?;
             }
             let mut cp = tx
                 .prepare_cached("INSERT OR REPLACE INTO copies (copy, origin, chars, passages) VALUES (?1, ?2, ?3, ?4)")
                 .map_err(err("preparing copy write"))?;
             for c in &batch.copies {
-                cp.execute(params![c.copy as i64, c.origin as i64, c.chars as i64, c.passages]).map_err(err("writing a copy"))?;
+                cp.execute(params![
+                    c.copy as i64,
+                    c.origin as i64,
+                    c.chars as i64,
+                    c.passages
+                ])
+                .map_err(err("writing a copy"))?;
             }
             let mut bp = tx
                 .prepare_cached(
@@ -163,15 +191,23 @@ impl Store for SqliteStore {
                 )
                 .map_err(err("preparing boilerplate write"))?;
             for (source, hash) in &batch.boilerplate {
-                bp.execute(params![source, *hash as i64]).map_err(err("writing boilerplate statistics"))?;
+                bp.execute(params![source, *hash as i64])
+                    .map_err(err("writing boilerplate statistics"))?;
             }
         }
         tx.commit().map_err(err("committing a batch"))
     }
 
     fn for_each_article(&self, f: &mut dyn FnMut(ArticleRow)) -> Result<()> {
-        let mut stmt = self.conn.prepare(&format!("SELECT {ARTICLE_COLUMNS} FROM articles ORDER BY seq")).map_err(err("listing articles"))?;
-        let rows = stmt.query_map([], article_from_row).map_err(err("listing articles"))?;
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT {ARTICLE_COLUMNS} FROM articles ORDER BY seq"
+            ))
+            .map_err(err("listing articles"))?;
+        let rows = stmt
+            .query_map([], article_from_row)
+            .map_err(err("listing articles"))?;
         for row in rows {
             f(row.map_err(err("reading an article"))?);
         }
@@ -180,52 +216,99 @@ impl Store for SqliteStore {
 
     fn article(&self, seq: u64) -> Result<Option<ArticleRow>> {
         self.conn
-            .query_row(&format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE seq = ?1"), [seq as i64], article_from_row)
+            .query_row(
+                &format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE seq = ?1"),
+                [seq as i64],
+                article_from_row,
+            )
             .optional()
             .map_err(err("reading an article"))
     }
 
     fn article_by_id(&self, id: &str) -> Result<Option<ArticleRow>> {
         self.conn
-            .query_row(&format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = ?1"), [id], article_from_row)
+            .query_row(
+                &format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = ?1"),
+                [id],
+                article_from_row,
+            )
             .optional()
             .map_err(err("reading an article"))
     }
 
     fn entities(&self) -> Result<Vec<EntityRow>> {
-        let mut stmt = self.conn.prepare("SELECT id, record FROM entities ORDER BY id").map_err(err("listing entities"))?;
-        let rows = stmt
-            .query_map([], |r| Ok(EntityRow { id: r.get::<_, i64>(0)? as u64, record: r.get(1)? }))
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, record FROM entities ORDER BY id")
             .map_err(err("listing entities"))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err("reading an entity"))
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(EntityRow {
+                    id: r.get::<_, i64>(0)? as u64,
+                    record: r.get(1)?,
+                })
+            })
+            .map_err(err("listing entities"))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(err("reading an entity"))
     }
 
     fn events(&self) -> Result<Vec<EventRow>> {
-        let mut stmt = self.conn.prepare("SELECT id, story, evidence FROM events ORDER BY id").map_err(err("listing events"))?;
-        let rows = stmt
-            .query_map([], |r| Ok(EventRow { id: r.get::<_, i64>(0)? as u64, story: r.get::<_, i64>(1)? as u64, evidence: r.get(2)? }))
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, story, evidence FROM events ORDER BY id")
             .map_err(err("listing events"))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err("reading an event"))
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(EventRow {
+                    id: r.get::<_, i64>(0)? as u64,
+                    story: r.get::<_, i64>(1)? as u64,
+                    evidence: r.get(2)?,
+                })
+            })
+            .map_err(err("listing events"))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(err("reading an event"))
     }
 
     fn copies(&self) -> Result<Vec<CopyRow>> {
-        let mut stmt = self.conn.prepare("SELECT copy, origin, chars, passages FROM copies ORDER BY copy, origin").map_err(err("listing copies"))?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT copy, origin, chars, passages FROM copies ORDER BY copy, origin")
+            .map_err(err("listing copies"))?;
         let rows = stmt
             .query_map([], |r| {
-                Ok(CopyRow { copy: r.get::<_, i64>(0)? as u64, origin: r.get::<_, i64>(1)? as u64, chars: r.get::<_, i64>(2)? as u64, passages: r.get(3)? })
+                Ok(CopyRow {
+                    copy: r.get::<_, i64>(0)? as u64,
+                    origin: r.get::<_, i64>(1)? as u64,
+                    chars: r.get::<_, i64>(2)? as u64,
+                    passages: r.get(3)?,
+                })
             })
             .map_err(err("listing copies"))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err("reading a copy"))
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(err("reading a copy"))
     }
 
     fn boilerplate(&self, min_docs: u32) -> Result<Vec<(String, u64)>> {
-        let mut stmt = self.conn.prepare("SELECT source, hash FROM boilerplate WHERE docs >= ?1 ORDER BY source, hash").map_err(err("listing boilerplate"))?;
-        let rows = stmt.query_map([min_docs], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))).map_err(err("listing boilerplate"))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err("reading boilerplate"))
+        let mut stmt = self
+            .conn
+            .prepare("SELECT source, hash FROM boilerplate WHERE docs >= ?1 ORDER BY source, hash")
+            .map_err(err("listing boilerplate"))?;
+        let rows = stmt
+            .query_map([min_docs], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            })
+            .map_err(err("listing boilerplate"))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(err("reading boilerplate"))
     }
 
     fn article_count(&self) -> Result<u64> {
-        self.conn.query_row("SELECT COUNT(*) FROM articles", [], |r| r.get::<_, i64>(0)).map(|n| n as u64).map_err(err("counting articles"))
+        self.conn
+            .query_row("SELECT COUNT(*) FROM articles", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(err("counting articles"))
     }
 }
 
@@ -234,7 +317,16 @@ mod tests {
     use super::*;
 
     fn article(seq: u64, id: &str) -> ArticleRow {
-        ArticleRow { seq, id: id.to_string(), title: format!("t{seq}"), event: 1, features: "{}".into(), evidence: "null".into(), entities: "[]".into(), ..ArticleRow::default() }
+        ArticleRow {
+            seq,
+            id: id.to_string(),
+            title: format!("t{seq}"),
+            event: 1,
+            features: "{}".into(),
+            evidence: "null".into(),
+            entities: "[]".into(),
+            ..ArticleRow::default()
+        }
     }
 
     #[test]
@@ -242,9 +334,21 @@ mod tests {
         let mut s = SqliteStore::in_memory().unwrap();
         let batch = Batch {
             articles: vec![article(1, "a"), article(2, "b")],
-            entities: vec![EntityRow { id: 1, record: "{}".into() }],
-            events: vec![EventRow { id: 1, story: 1, evidence: "null".into() }],
-            copies: vec![CopyRow { copy: 2, origin: 1, chars: 10, passages: "[]".into() }],
+            entities: vec![EntityRow {
+                id: 1,
+                record: "{}".into(),
+            }],
+            events: vec![EventRow {
+                id: 1,
+                story: 1,
+                evidence: "null".into(),
+            }],
+            copies: vec![CopyRow {
+                copy: 2,
+                origin: 1,
+                chars: 10,
+                passages: "[]".into(),
+            }],
             boilerplate: vec![("x.com".into(), 7), ("x.com".into(), 7)],
         };
         s.write_batch(&batch).unwrap();
@@ -261,9 +365,16 @@ mod tests {
     #[test]
     fn a_failed_batch_leaves_nothing_behind() {
         let mut s = SqliteStore::in_memory().unwrap();
-        s.write_batch(&Batch { articles: vec![article(1, "a")], ..Batch::default() }).unwrap();
+        s.write_batch(&Batch {
+            articles: vec![article(1, "a")],
+            ..Batch::default()
+        })
+        .unwrap();
         // Same id under a new seq violates UNIQUE(id): the whole batch must roll back.
-        let bad = Batch { articles: vec![article(2, "b"), article(3, "a")], ..Batch::default() };
+        let bad = Batch {
+            articles: vec![article(2, "b"), article(3, "a")],
+            ..Batch::default()
+        };
         assert!(s.write_batch(&bad).is_err());
         assert_eq!(s.article_count().unwrap(), 1);
     }

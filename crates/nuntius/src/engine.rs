@@ -1,0 +1,491 @@
+//! The ingest engine: glues the pure stages (analysis, entity registry, dedup, clustering) to a
+//! [`Store`]. State that the stages need across articles lives here in memory and is rebuilt from
+//! the store on open, so an ingest that runs later continues incrementally.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use anyhow::{Context, Result};
+use nuntius_analysis::entities::{EntityRecord, Registry};
+use nuntius_analysis::Analysis;
+use nuntius_cluster::{ArticleFeatures, Clusterer, Params};
+use nuntius_dedup::{copy_direction, find_reuse, normalised_words, Direction, Fingerprint, Side};
+use nuntius_model::{Passage, RawArticle};
+use nuntius_store::{ArticleRow, Batch, CopyRow, EntityRow, EventRow, Store};
+use serde::{Deserialize, Serialize};
+
+/// Lines seen in this many documents of one source are that source's boilerplate.
+const BOILERPLATE_DOCS: u32 = 3;
+/// Candidate articles aligned per new article for copied passages.
+const MAX_REUSE_CANDIDATES: usize = 12;
+
+/// What is persisted per article beside its text, to rebuild the engine's state.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredFeatures {
+    pub cluster: ArticleFeatures,
+    pub fingerprint: Fingerprint,
+    pub cites_source: bool,
+}
+
+/// Outcome counts of one ingest.
+#[derive(Debug, Default, Clone)]
+pub struct IngestSummary {
+    pub read: u64,
+    pub new: u64,
+    pub already_stored: u64,
+    pub duplicates: u64,
+    pub failed: Vec<String>,
+}
+
+pub struct Engine {
+    store: Box<dyn Store>,
+    registry: Registry,
+    clusterer: Clusterer,
+    ids: HashSet<String>,
+    content: HashMap<u64, u64>,
+    fingerprints: HashMap<u64, Vec<u64>>,
+    sides: HashMap<u64, (bool, Option<i64>)>,
+    /// Texts of articles ingested by this process, to align passages without a store read.
+    texts: HashMap<u64, String>,
+    boilerplate: HashSet<(String, u64)>,
+    line_docs: HashMap<(String, u64), u32>,
+    events_story: BTreeMap<u64, u64>,
+    next_seq: u64,
+}
+
+impl Engine {
+    /// Opens an engine over a store, rebuilding in-memory state from what it holds.
+    pub fn open(store: Box<dyn Store>, params: Params) -> Result<Engine> {
+        let mut engine = Engine {
+            registry: Registry::from_records(
+                store
+                    .entities()?
+                    .into_iter()
+                    .map(|e| {
+                        serde_json::from_str::<EntityRecord>(&e.record)
+                            .with_context(|| format!("entity {} in the store is unreadable", e.id))
+                    })
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+            clusterer: Clusterer::new(params),
+            ids: HashSet::new(),
+            content: HashMap::new(),
+            fingerprints: HashMap::new(),
+            sides: HashMap::new(),
+            texts: HashMap::new(),
+            boilerplate: store.boilerplate(BOILERPLATE_DOCS)?.into_iter().collect(),
+            line_docs: HashMap::new(),
+            events_story: store
+                .events()?
+                .into_iter()
+                .map(|e| (e.id, e.story))
+                .collect(),
+            next_seq: 1,
+            store,
+        };
+        let mut rows = Vec::new();
+        engine.store.for_each_article(&mut |a| {
+            rows.push((a.seq, a.id, a.content_hash, a.event, a.features))
+        })?;
+        for (seq, id, hash, event, features) in rows {
+            let f: StoredFeatures = serde_json::from_str(&features)
+                .with_context(|| format!("features of article {id} are unreadable"))?;
+            let story = engine.events_story.get(&event).copied().unwrap_or(event);
+            engine.clusterer.restore(&f.cluster, event, story);
+            engine.remember(seq, id, hash, &f);
+            engine.next_seq = seq + 1;
+        }
+        Ok(engine)
+    }
+
+    fn remember(&mut self, seq: u64, id: String, hash: u64, f: &StoredFeatures) {
+        self.ids.insert(id);
+        self.content.entry(hash).or_insert(seq);
+        for h in &f.fingerprint.0 {
+            self.fingerprints.entry(*h).or_default().push(seq);
+        }
+        self.sides.insert(seq, (f.cites_source, f.cluster.day));
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    pub fn clusterer(&self) -> &Clusterer {
+        &self.clusterer
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Ingests one batch of raw articles: analysis in parallel, then the order-dependent stages in
+    /// arrival order, then one store transaction.
+    pub fn ingest_batch(
+        &mut self,
+        raws: Vec<RawArticle>,
+        summary: &mut IngestSummary,
+    ) -> Result<()> {
+        let mut fresh = Vec::with_capacity(raws.len());
+        for raw in raws {
+            summary.read += 1;
+            let id = identity(&raw);
+            if !self.ids.insert(id.clone()) {
+                summary.already_stored += 1;
+                continue;
+            }
+            fresh.push((id, raw));
+        }
+        let analyses = self.analyze_all(&fresh);
+        let mut batch = Batch::default();
+        for ((id, raw), analysis) in fresh.into_iter().zip(analyses) {
+            let row = self.place(id, &raw, analysis, &mut batch)?;
+            if row.duplicate_of.is_some() {
+                summary.duplicates += 1;
+            }
+            summary.new += 1;
+            batch.articles.push(row);
+        }
+        batch.entities = self
+            .registry
+            .take_changed()
+            .into_iter()
+            .map(|r| {
+                Ok(EntityRow {
+                    id: r.id,
+                    record: serde_json::to_string(&r)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.store
+            .write_batch(&batch)
+            .context("writing a batch to the store")?;
+        Ok(())
+    }
+
+    fn analyze_all(&self, fresh: &[(String, RawArticle)]) -> Vec<Analysis> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        let chunk = fresh.len().div_ceil(threads).max(1);
+        let boilerplate = &self.boilerplate;
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = fresh
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|(_, raw)| {
+                                let source = source_key(raw);
+                                nuntius_analysis::analyze(raw, &|h| {
+                                    boilerplate.contains(&(source.clone(), h))
+                                })
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    }
+
+    fn place(
+        &mut self,
+        id: String,
+        raw: &RawArticle,
+        a: Analysis,
+        batch: &mut Batch,
+    ) -> Result<ArticleRow> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let content_text = if a.text.trim().is_empty() {
+            a.title.as_str()
+        } else {
+            a.text.as_str()
+        };
+        let words = normalised_words(content_text);
+        let content_hash = nuntius_dedup::content_hash(&words);
+        let duplicate_of = self
+            .content
+            .get(&content_hash)
+            .copied()
+            .filter(|_| !words.is_empty());
+        self.content.entry(content_hash).or_insert(seq);
+
+        let resolved = self.registry.resolve(&a.mentions, a.lang.as_deref());
+        let mut entity_surfaces: BTreeMap<u64, (Vec<String>, f32)> = BTreeMap::new();
+        for (entity, i) in &resolved {
+            let m = &a.mentions[*i];
+            let e = entity_surfaces.entry(*entity).or_default();
+            e.0.push(m.surface.clone());
+            e.1 = e.1.max(if m.in_title { 2.0 } else { 1.0 });
+        }
+
+        let shingles = nuntius_dedup::shingles(&words);
+        let fingerprint = Fingerprint::of(&shingles);
+        let day = a.dated.map(|d| d.date.day_number());
+        let cites = a.cited_source.is_some();
+        let mut linked = Vec::new();
+        for (other, reuse_a, reuse_b, passages, chars) in
+            self.reuse_candidates(seq, content_text, &words, &fingerprint)?
+        {
+            linked.push(other);
+            let (other_cites, other_day) = self.sides.get(&other).copied().unwrap_or((false, None));
+            let direction = copy_direction(
+                Side {
+                    cites_source: cites,
+                    day,
+                    coverage: reuse_a,
+                    seq,
+                },
+                Side {
+                    cites_source: other_cites,
+                    day: other_day,
+                    coverage: reuse_b,
+                    seq: other,
+                },
+            );
+            let (copy, origin, passages) = match direction {
+                Direction::ACopiesB => (seq, other, passages),
+                Direction::BCopiesA => (other, seq, passages.iter().map(swap).collect()),
+            };
+            let _ = chars;
+            let text_chars = if copy == seq {
+                passage_chars(content_text, &passages)
+            } else {
+                self.text_of(other)?
+                    .map_or(0, |t| passage_chars(&t, &passages))
+            };
+            batch.copies.push(CopyRow {
+                copy,
+                origin,
+                chars: text_chars as u64,
+                passages: serde_json::to_string(&passages)?,
+            });
+        }
+        if let Some(orig) = duplicate_of {
+            if !linked.contains(&orig) {
+                linked.push(orig);
+            }
+        }
+
+        let features = ArticleFeatures {
+            seq,
+            day,
+            lang: a.lang.clone(),
+            terms: term_weights(&a.title_terms, &a.body_terms),
+            title_keys: title_keys(
+                &a.title_terms,
+                resolved
+                    .iter()
+                    .filter(|(_, i)| a.mentions[*i].in_title)
+                    .map(|(e, _)| *e),
+            ),
+            entities: entity_surfaces.iter().map(|(e, (_, w))| (*e, *w)).collect(),
+            embedding: None,
+        };
+        let decision = self.clusterer.assign(&features, &linked);
+        if let Some(story) = &decision.story {
+            self.events_story.insert(decision.event, story.story);
+            batch.events.push(EventRow {
+                id: decision.event,
+                story: story.story,
+                evidence: serde_json::to_string(story)?,
+            });
+        }
+
+        if let Some(source) = source_key_opt(raw) {
+            let unique: HashSet<u64> = a.line_hashes.iter().copied().collect();
+            let mut unique: Vec<u64> = unique.into_iter().collect();
+            unique.sort_unstable();
+            for h in unique {
+                let n = self.line_docs.entry((source.clone(), h)).or_insert(0);
+                *n += 1;
+                if *n >= BOILERPLATE_DOCS {
+                    self.boilerplate.insert((source.clone(), h));
+                }
+                batch.boilerplate.push((source.clone(), h));
+            }
+        }
+
+        let stored = StoredFeatures {
+            cluster: features,
+            fingerprint,
+            cites_source: cites,
+        };
+        let features_json = serde_json::to_string(&stored)?;
+        self.remember(seq, id.clone(), content_hash, &stored);
+        self.texts.insert(seq, content_text.to_string());
+        let entities_json = serde_json::to_string(
+            &entity_surfaces
+                .iter()
+                .map(|(e, (s, _))| (e, s))
+                .collect::<Vec<_>>(),
+        )?;
+        Ok(ArticleRow {
+            seq,
+            id,
+            path: raw.path.clone(),
+            record: raw.record,
+            url: raw.url.clone(),
+            title: a.title,
+            text: a.text,
+            lang: a.lang,
+            published: a.dated.map(|d| d.date.to_iso()),
+            published_from: a.dated.map(|d| d.origin.as_str().to_string()),
+            day,
+            source: a.source,
+            cited_source: a.cited_source,
+            content_hash,
+            duplicate_of,
+            event: decision.event,
+            features: features_json,
+            evidence: serde_json::to_string(&decision.evidence)?,
+            entities: entities_json,
+        })
+    }
+
+    fn text_of(&self, seq: u64) -> Result<Option<String>> {
+        if let Some(t) = self.texts.get(&seq) {
+            return Ok(Some(t.clone()));
+        }
+        Ok(self.store.article(seq)?.map(|a| {
+            if a.text.trim().is_empty() {
+                a.title
+            } else {
+                a.text
+            }
+        }))
+    }
+
+    /// Earlier articles sharing passages with this one: `(seq, coverage here, coverage there, passages, chars)`.
+    #[allow(clippy::type_complexity)]
+    fn reuse_candidates(
+        &self,
+        seq: u64,
+        text: &str,
+        words: &[nuntius_dedup::Word],
+        fp: &Fingerprint,
+    ) -> Result<Vec<(u64, f64, f64, Vec<Passage>, usize)>> {
+        let mut hits: BTreeMap<u64, u32> = BTreeMap::new();
+        for h in &fp.0 {
+            if let Some(list) = self.fingerprints.get(h) {
+                // A shingle shared by very many articles is boilerplate, not a copy.
+                if list.len() > 200 {
+                    continue;
+                }
+                for other in list {
+                    if *other != seq {
+                        *hits.entry(*other).or_default() += 1;
+                    }
+                }
+            }
+        }
+        let mut ranked: Vec<(u32, u64)> = hits.into_iter().map(|(s, n)| (n, s)).collect();
+        ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut out = Vec::new();
+        for (_, other) in ranked.into_iter().take(MAX_REUSE_CANDIDATES) {
+            let Some(other_text) = self.text_of(other)? else {
+                continue;
+            };
+            let other_words = normalised_words(&other_text);
+            if let Some(r) = find_reuse(text, words, &other_text, &other_words) {
+                out.push((other, r.coverage_a, r.coverage_b, r.passages, r.chars));
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn swap(p: &Passage) -> Passage {
+    Passage {
+        start: p.other_start,
+        end: p.other_end,
+        other_start: p.start,
+        other_end: p.end,
+    }
+}
+
+fn passage_chars(text: &str, passages: &[Passage]) -> usize {
+    passages
+        .iter()
+        .map(|p| {
+            text.get(p.start as usize..p.end as usize)
+                .map_or(0, |s| s.chars().count())
+        })
+        .sum()
+}
+
+/// Title terms weigh double; repeated body terms grow logarithmically.
+fn term_weights(title: &[String], body: &[String]) -> Vec<(u64, f32)> {
+    let mut counts: HashMap<u64, (f32, f32)> = HashMap::new();
+    for t in title {
+        counts.entry(term_hash(t)).or_default().0 += 1.0;
+    }
+    for t in body {
+        counts.entry(term_hash(t)).or_default().1 += 1.0;
+    }
+    let mut v: Vec<(u64, f32)> = counts
+        .into_iter()
+        .map(|(h, (ti, bo))| {
+            let body_w = if bo > 0.0 { 1.0 + bo.ln() } else { 0.0 };
+            (h, 2.0 * ti.min(1.0) + body_w)
+        })
+        .collect();
+    v.sort_by_key(|x| x.0);
+    v
+}
+
+/// What a title says: its terms, with names replaced by their entities so spellings meet.
+fn title_keys(terms: &[String], entities: impl Iterator<Item = u64>) -> Vec<u64> {
+    let mut keys: Vec<u64> = entities.map(|e| e ^ 0xE171_7E00_0000_0000).collect();
+    let named: HashSet<u64> = keys.iter().copied().collect();
+    keys.extend(
+        terms
+            .iter()
+            .map(|t| term_hash(t))
+            .filter(|h| !named.contains(h)),
+    );
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+pub fn term_hash(t: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in t.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+fn source_key_opt(raw: &RawArticle) -> Option<String> {
+    raw.url
+        .as_deref()
+        .and_then(nuntius_analysis::source::domain_of)
+        .or_else(|| raw.source.clone())
+}
+
+fn source_key(raw: &RawArticle) -> String {
+    source_key_opt(raw).unwrap_or_default()
+}
+
+/// An article's identity: its own id, else its URL, else (text files) the file stem the reader
+/// put in `id`, else a hash of its content.
+pub fn identity(raw: &RawArticle) -> String {
+    if let Some(id) = raw.id.as_deref().filter(|s| !s.trim().is_empty()) {
+        return id.to_string();
+    }
+    if let Some(url) = raw.url.as_deref().filter(|s| !s.trim().is_empty()) {
+        return url.to_string();
+    }
+    let content = format!(
+        "{}\n{}",
+        raw.title.as_deref().unwrap_or(""),
+        raw.text.as_deref().unwrap_or("")
+    );
+    format!("hash:{:016x}", term_hash(&content))
+}

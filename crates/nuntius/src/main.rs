@@ -1,0 +1,461 @@
+//! The `nuntius` command line: ingest article streams, list and show stories, export articles,
+//! and print benchmark and evaluation figures.
+
+mod engine;
+mod eval;
+mod view;
+
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use engine::{Engine, IngestSummary};
+use nuntius_cluster::Params;
+use nuntius_readers::{read_paths, ReadOptions};
+use nuntius_store::SqliteStore;
+
+#[derive(Parser)]
+#[command(name = "nuntius", version, about = "Multilingual news story engine")]
+struct Cli {
+    /// Where the store lives.
+    #[arg(
+        long,
+        global = true,
+        env = "NUNTIUS_DATA_DIR",
+        default_value = "nuntius-data"
+    )]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read articles (files, directories, .gz, .jsonl, '-' for stdin) into the store.
+    Ingest {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Articles per store transaction.
+        #[arg(long, default_value_t = 512)]
+        batch: usize,
+    },
+    /// Stories, newest first, with their events and articles.
+    Stories {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One story: timeline of events, articles, languages, sources, copies.
+    Story {
+        id: u64,
+        /// Show the evidence behind every assignment.
+        #[arg(long)]
+        why: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One JSON object per article, in ingest order.
+    Export {
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: ExportFormat,
+        /// Include the clean text of each article.
+        #[arg(long)]
+        text: bool,
+    },
+    /// Benchmarks that print figures.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
+    /// Quality against labelled data.
+    Eval {
+        #[command(subcommand)]
+        what: eval::EvalCommand,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Jsonl,
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Ingest a file into a fresh temporary store; print articles/s and peak memory.
+    Ingest { path: PathBuf },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Ingest { paths, batch } => {
+            let mut engine = open_engine(&cli.data_dir)?;
+            let started = Instant::now();
+            let summary = ingest(
+                &mut engine,
+                &paths,
+                batch.max(1),
+                io::stderr().is_terminal(),
+            )?;
+            print_summary(&summary, started.elapsed().as_secs_f64());
+            Ok(if summary.failed.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
+        }
+        Command::Stories { limit, json } => {
+            let store = open_store(&cli.data_dir)?;
+            let snap = view::Snapshot::load(&store)?;
+            print_stories(&snap, limit, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Story { id, why, json } => {
+            let store = open_store(&cli.data_dir)?;
+            let snap = view::Snapshot::load(&store)?;
+            let Some(detail) = snap.story_detail(id, why) else {
+                bail!("no story {id} in {}", cli.data_dir.display());
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&detail)?);
+            } else {
+                print_story(&detail, why);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export {
+            format: ExportFormat::Jsonl,
+            text,
+        } => {
+            let store = open_store(&cli.data_dir)?;
+            let snap = view::Snapshot::load(&store)?;
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            for a in &snap.articles {
+                let mut record = snap.export_record(a);
+                if !text {
+                    if let Some(o) = record.as_object_mut() {
+                        o.remove("text");
+                    }
+                }
+                writeln!(out, "{}", serde_json::to_string(&record)?)?;
+            }
+            out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            what: BenchCommand::Ingest { path },
+        } => {
+            bench_ingest(&path)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { what } => eval::run(what),
+    }
+}
+
+fn store_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("nuntius.sqlite")
+}
+
+fn open_store(data_dir: &Path) -> Result<SqliteStore> {
+    let path = store_path(data_dir);
+    if !path.exists() {
+        bail!(
+            "no store at {} (run `nuntius ingest` first, or pass --data-dir)",
+            path.display()
+        );
+    }
+    Ok(SqliteStore::open(&path)?)
+}
+
+fn open_engine(data_dir: &Path) -> Result<Engine> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
+    let store = SqliteStore::open(&store_path(data_dir))?;
+    Engine::open(Box::new(store), Params::default())
+}
+
+/// Reads every path and feeds the engine in batches; bad records are collected, not fatal.
+pub fn ingest(
+    engine: &mut Engine,
+    paths: &[PathBuf],
+    batch_size: usize,
+    progress: bool,
+) -> Result<IngestSummary> {
+    let bar = if progress {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos} articles  {per_sec}  {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+    let mut summary = IngestSummary::default();
+    let mut pending = Vec::with_capacity(batch_size);
+    let mut fatal: Option<anyhow::Error> = None;
+    let options = ReadOptions::default();
+    read_paths(paths, &options, &mut |item| {
+        if fatal.is_some() {
+            return;
+        }
+        match item {
+            Ok(raw) => {
+                pending.push(raw);
+                if pending.len() >= batch_size {
+                    let batch = std::mem::take(&mut pending);
+                    if let Err(e) = engine.ingest_batch(batch, &mut summary) {
+                        fatal = Some(e);
+                    }
+                    if let Some(bar) = &bar {
+                        bar.set_position(summary.read);
+                        bar.set_message(format!("{} errors", summary.failed.len()));
+                    }
+                }
+            }
+            Err(e) => {
+                summary.read += 1;
+                summary.failed.push(e.to_string());
+            }
+        }
+    });
+    if let Some(e) = fatal {
+        return Err(e);
+    }
+    if !pending.is_empty() {
+        engine.ingest_batch(pending, &mut summary)?;
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(summary)
+}
+
+fn print_summary(s: &IngestSummary, seconds: f64) {
+    eprintln!(
+        "read {}, new {}, already stored {}, duplicates {}, failed {} ({:.0} articles/s)",
+        s.read,
+        s.new,
+        s.already_stored,
+        s.duplicates,
+        s.failed.len(),
+        s.read as f64 / seconds.max(1e-9)
+    );
+    for f in &s.failed {
+        eprintln!("  failed: {f}");
+    }
+}
+
+fn print_stories(snap: &view::Snapshot, limit: usize, json: bool) -> Result<()> {
+    let stories = snap.stories();
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    for s in stories.iter().take(limit) {
+        if json {
+            writeln!(out, "{}", serde_json::to_string(s)?)?;
+            continue;
+        }
+        let langs: Vec<String> = s
+            .languages
+            .iter()
+            .map(|(l, n)| format!("{l}×{n}"))
+            .collect();
+        writeln!(
+            out,
+            "story {}  {}\n  {} articles, {} events, {} .. {}, languages {}, sources {} ({} independent)\n  entities: {}",
+            s.id,
+            s.headline,
+            s.articles,
+            s.events,
+            s.first_day.as_deref().unwrap_or("?"),
+            s.last_day.as_deref().unwrap_or("?"),
+            langs.join(" "),
+            s.sources,
+            s.independent_sources,
+            s.top_entities.join(", ")
+        )?;
+        if let Some(detail) = snap.story_detail(s.id, false) {
+            for ev in detail["events"].as_array().into_iter().flatten() {
+                writeln!(
+                    out,
+                    "  event {} ({})",
+                    ev["event"],
+                    ev["date"].as_str().unwrap_or("undated")
+                )?;
+                for a in ev["articles"].as_array().into_iter().flatten() {
+                    writeln!(
+                        out,
+                        "    [{}] {}  {}",
+                        a["lang"].as_str().unwrap_or("?"),
+                        a["id"].as_str().unwrap_or(""),
+                        a["title"].as_str().unwrap_or("")
+                    )?;
+                }
+            }
+        }
+        writeln!(out)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn print_story(detail: &serde_json::Value, why: bool) {
+    let s = &detail["story"];
+    println!(
+        "story {}  {}",
+        s["id"],
+        s["headline"].as_str().unwrap_or("")
+    );
+    println!(
+        "  {} articles in {} events, {} .. {}; languages {}; {} sources, {} independent",
+        s["articles"],
+        s["events"],
+        s["first_day"].as_str().unwrap_or("?"),
+        s["last_day"].as_str().unwrap_or("?"),
+        s["languages"],
+        s["sources"],
+        s["independent_sources"]
+    );
+    println!(
+        "  top entities: {}",
+        s["top_entities"]
+            .as_array()
+            .map(|v| v
+                .iter()
+                .filter_map(|x| x.as_str())
+                .collect::<Vec<_>>()
+                .join(", "))
+            .unwrap_or_default()
+    );
+    for ev in detail["events"].as_array().into_iter().flatten() {
+        println!(
+            "\n  event {}  {}",
+            ev["event"],
+            ev["date"].as_str().unwrap_or("undated")
+        );
+        if why {
+            if let Some(w) = ev.get("why_in_story") {
+                println!("    why in this story: {}", compact_evidence(w));
+            }
+        }
+        for a in ev["articles"].as_array().into_iter().flatten() {
+            let copies: Vec<&str> = a["copies"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|x| x.as_str())
+                .collect();
+            let badge = if copies.is_empty() {
+                String::new()
+            } else {
+                format!("  [copies {}]", copies.join(", "))
+            };
+            let dup = a["duplicate_of"]
+                .as_str()
+                .map(|d| format!("  [duplicate of {d}]"))
+                .unwrap_or_default();
+            println!(
+                "    {} [{}] {} {}  {}{}{}",
+                a["published"].as_str().unwrap_or("undated"),
+                a["lang"].as_str().unwrap_or("?"),
+                a["source"].as_str().unwrap_or("-"),
+                a["id"].as_str().unwrap_or(""),
+                a["title"].as_str().unwrap_or(""),
+                badge,
+                dup
+            );
+            if why {
+                if let Some(w) = a.get("why") {
+                    println!("      why: {}", compact_evidence(w));
+                }
+            }
+        }
+    }
+}
+
+fn compact_evidence(v: &serde_json::Value) -> String {
+    let ev = if v.get("evidence").is_some() {
+        &v["evidence"]
+    } else {
+        v
+    };
+    if ev.is_null() {
+        return "first of its kind (nothing to compare with)".to_string();
+    }
+    let signals: Vec<String> = ev["signals"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            format!(
+                "{} {:.2}→{:+.3}",
+                s["name"].as_str().unwrap_or("?"),
+                s["value"].as_f64().unwrap_or(0.0),
+                s["contribution"].as_f64().unwrap_or(0.0)
+            )
+        })
+        .collect();
+    let details: Vec<&str> = ev["details"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d.as_str())
+        .collect();
+    format!(
+        "vs {} score {:.3} (threshold {:.2}): {}; {}",
+        ev["target"],
+        ev["score"].as_f64().unwrap_or(0.0),
+        ev["threshold"].as_f64().unwrap_or(0.0),
+        signals.join(", "),
+        details.join("; ")
+    )
+}
+
+fn bench_ingest(path: &Path) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut engine = open_engine(dir.path())?;
+    let started = Instant::now();
+    let summary = ingest(&mut engine, &[path.to_path_buf()], 512, false)?;
+    let secs = started.elapsed().as_secs_f64();
+    println!("file: {}", path.display());
+    println!(
+        "articles: {} read, {} new, {} duplicates, {} failed",
+        summary.read,
+        summary.new,
+        summary.duplicates,
+        summary.failed.len()
+    );
+    println!(
+        "events: {}, stories: {}",
+        engine.clusterer().event_count(),
+        engine.clusterer().story_count()
+    );
+    println!("seconds: {secs:.2}");
+    println!("articles/s: {:.0}", summary.read as f64 / secs.max(1e-9));
+    println!(
+        "peak memory: {}",
+        peak_memory().unwrap_or_else(|| "unknown".into())
+    );
+    Ok(())
+}
+
+/// Peak resident memory of this process (VmHWM), as Linux reports it.
+pub fn peak_memory() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(format!("{:.1} MiB", kb / 1024.0))
+}

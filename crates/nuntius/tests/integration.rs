@@ -1,0 +1,283 @@
+//! End-to-end tests of the `nuntius` binary on the shipped example articles, compiled into one
+//! test binary to keep link time down.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn nuntius(data: &Path, args: &[&str]) -> (String, String, i32) {
+    let out = Command::new(env!("CARGO_BIN_EXE_nuntius"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .current_dir(repo_root())
+        .output()
+        .expect("run nuntius");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+fn export(data: &Path) -> Vec<Value> {
+    let (out, err, code) = nuntius(data, &["export", "--format", "jsonl", "--text"]);
+    assert_eq!(code, 0, "{err}");
+    out.lines()
+        .map(|l| serde_json::from_str(l).expect("export line is JSON"))
+        .collect()
+}
+
+fn by_path<'a>(articles: &'a [Value], stem: &str) -> &'a Value {
+    articles
+        .iter()
+        .find(|a| a["path"].as_str().is_some_and(|p| p.contains(stem)))
+        .unwrap_or_else(|| panic!("no article from {stem}"))
+}
+
+fn seeds(data: &Path) -> Vec<Value> {
+    let (_, err, code) = nuntius(data, &["ingest", "examples/seeds/"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("read 5, new 5"), "{err}");
+    export(data)
+}
+
+#[test]
+fn seeds_acceptance() {
+    let dir = tempfile::tempdir().unwrap();
+    let arts = seeds(dir.path());
+    assert_eq!(arts.len(), 5);
+    let langs: Vec<&str> = arts.iter().map(|a| a["lang"].as_str().unwrap()).collect();
+    assert_eq!(langs.iter().filter(|l| **l == "it").count(), 4, "{langs:?}");
+    assert_eq!(langs.iter().filter(|l| **l == "ro").count(), 1, "{langs:?}");
+
+    let a000 = by_path(&arts, "000_");
+    let a001 = by_path(&arts, "001_");
+    let a002 = by_path(&arts, "002_");
+    let a003 = by_path(&arts, "003_");
+    let a004 = by_path(&arts, "004_");
+    // Events: the phone call, the Geneva meeting, the December announcement apart.
+    assert_eq!(a001["event"], a003["event"]);
+    assert_eq!(a000["event"], a002["event"]);
+    assert_ne!(a000["event"], a001["event"]);
+    assert_ne!(a004["event"], a000["event"]);
+    assert_ne!(a004["event"], a001["event"]);
+    // One story.
+    for a in &arts {
+        assert_eq!(a["story"], a000["story"], "{}", a["id"]);
+    }
+    // Dates.
+    assert!(
+        a000["published"]
+            .as_str()
+            .unwrap()
+            .starts_with("2022-01-21"),
+        "{}",
+        a000["published"]
+    );
+    assert!(
+        a003["published"]
+            .as_str()
+            .unwrap()
+            .starts_with("2022-02-01"),
+        "{}",
+        a003["published"]
+    );
+    assert_eq!(a003["published_from"], "text");
+    assert_eq!(a002["published_from"], "inferred");
+    assert!(a004["published"].is_null());
+    // Identity: a URL outranks the file stem; without a URL the stem is the id.
+    assert!(a000["id"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://it.sputniknews.com/20220121/"));
+    assert_eq!(a001["id"], "001_c10b4a053a7048bd");
+    assert_eq!(a000["source"], "it.sputniknews.com");
+    assert_eq!(a003["cited_source"], "it.sputniknews.com");
+    // Copies: 003 copies 001's closing paragraphs.
+    let copies = a003["copies_from"].as_array().unwrap();
+    assert_eq!(copies.len(), 1, "{copies:?}");
+    assert_eq!(copies[0]["id"], a001["id"]);
+    assert!(
+        copies[0]["passages"][0]
+            .as_str()
+            .unwrap()
+            .contains("Kiev ed i Paesi occidentali"),
+        "{copies:?}"
+    );
+    assert!(copies[0]["chars"].as_u64().unwrap() > 300);
+    assert!(a001["copies_from"].as_array().unwrap().is_empty());
+    // Entities: one Lavrov, one Blinken, under every spelling.
+    let mut lavrov = std::collections::BTreeSet::new();
+    let mut blinken = std::collections::BTreeSet::new();
+    let mut lavrov_ids = std::collections::BTreeSet::new();
+    let mut blinken_ids = std::collections::BTreeSet::new();
+    for a in &arts {
+        for e in a["entities"].as_array().unwrap() {
+            let mentions: Vec<&str> = e["mentions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m.as_str().unwrap())
+                .collect();
+            if mentions
+                .iter()
+                .any(|m| m.contains("Lavr") || m.contains("Lavorv"))
+            {
+                lavrov_ids.insert(e["id"].to_string());
+                lavrov.extend(mentions.iter().map(|m| m.to_string()));
+                assert_eq!(e["kind"], "person");
+            }
+            if mentions.iter().any(|m| m.contains("Blin")) {
+                blinken_ids.insert(e["id"].to_string());
+                blinken.extend(mentions.iter().map(|m| m.to_string()));
+            }
+        }
+    }
+    assert_eq!(lavrov_ids.len(), 1, "{lavrov:?}");
+    assert_eq!(blinken_ids.len(), 1, "{blinken:?}");
+    for s in [
+        "Sergey Lavorv",
+        "Sergej Lavrov",
+        "Sergei Lavrov",
+        "Sergey Lavrov",
+        "Lavrov",
+    ] {
+        assert!(lavrov.contains(s), "{s} in {lavrov:?}");
+    }
+    for s in [
+        "Anthony Blingen",
+        "Antony J. Blinken",
+        "Antony Blinken",
+        "Blinken",
+    ] {
+        assert!(blinken.contains(s), "{s} in {blinken:?}");
+    }
+    // Debris never reaches clean text.
+    for a in &arts {
+        let text = a["text"].as_str().unwrap();
+        for bad in [
+            "/html/head/meta",
+            "1920 1080 true",
+            "feedback.it@sputniknews.com",
+            "Seguici su",
+            "Per partecipare alla discussione",
+            "Lascia un commento",
+            "Il tuo indirizzo email",
+            "Lasă un răspuns",
+            "Adresa ta de email",
+            "READ ",
+        ] {
+            assert!(!text.contains(bad), "{} contains {bad:?}", a["id"]);
+        }
+    }
+}
+
+#[test]
+fn reingest_is_a_noop_and_output_is_deterministic() {
+    let one = tempfile::tempdir().unwrap();
+    let two = tempfile::tempdir().unwrap();
+    let first = seeds(one.path());
+    let (_, err, code) = nuntius(one.path(), &["ingest", "examples/seeds/"]);
+    assert_eq!(code, 0);
+    assert!(err.contains("new 0, already stored 5"), "{err}");
+    assert_eq!(export(one.path()), first);
+    assert_eq!(seeds(two.path()), first);
+    let (s1, _, _) = nuntius(one.path(), &["story", "1", "--why"]);
+    let (s2, _, _) = nuntius(two.path(), &["story", "1", "--why"]);
+    assert_eq!(s1, s2);
+    assert!(s1.contains("why"), "{s1}");
+}
+
+#[test]
+fn names_meet_across_scripts_and_batches() {
+    let dir = tempfile::tempdir().unwrap();
+    seeds(dir.path());
+    // A later ingest in Russian and German joins the same entities, incrementally.
+    let (_, err, code) = nuntius(
+        dir.path(),
+        &["ingest", "crates/nuntius/tests/fixtures/scripts/"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let arts = export(dir.path());
+    let lavrov_of = |a: &Value| -> Option<String> {
+        a["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"].as_str().is_some_and(|n| n.ends_with("Lavrov")))
+            .map(|e| e["id"].to_string())
+    };
+    let ru = by_path(&arts, "lavrov_ru");
+    assert_eq!(ru["lang"], "ru");
+    let seed_lavrov = lavrov_of(by_path(&arts, "000_")).expect("Lavrov in 000");
+    assert_eq!(
+        lavrov_of(ru),
+        Some(seed_lavrov.clone()),
+        "{}",
+        ru["entities"]
+    );
+    let de = arts.iter().find(|a| a["id"] == "de-1").unwrap();
+    assert_eq!(de["published"], "2022-01-21T14:05:00+01:00");
+    assert_eq!(de["published_from"], "meta");
+}
+
+#[test]
+fn bad_records_are_reported_and_the_rest_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("mixed.jsonl");
+    std::fs::write(&input, "{\"id\":\"ok-1\",\"title\":\"Good one\",\"text\":\"Some text here.\"}\n{broken\n{\"id\":\"ok-2\",\"title\":\"Another\"}\n").unwrap();
+    let data = dir.path().join("data");
+    let (_, err, code) = nuntius(&data, &["ingest", input.to_str().unwrap()]);
+    assert_eq!(code, 2, "partial failure must show in the exit code: {err}");
+    assert!(err.contains("mixed.jsonl:2"), "{err}");
+    assert!(err.contains("new 2"), "{err}");
+    let arts = export(&data);
+    assert_eq!(arts.len(), 2);
+    let (_, err, code) = nuntius(&data, &["story", "999"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no story 999"), "{err}");
+}
+
+#[test]
+fn gzip_and_stdin_inputs() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let gz = dir.path().join("a.jsonl.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::default(),
+    );
+    enc.write_all(b"{\"id\":\"g1\",\"title\":\"Compressed title\",\"lang\":\"en\"}\n")
+        .unwrap();
+    enc.finish().unwrap();
+    let data = dir.path().join("data");
+    let (_, err, code) = nuntius(&data, &["ingest", gz.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nuntius"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["ingest", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"{\"id\":\"s1\",\"title\":\"From stdin\"}\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let ids: Vec<String> = export(&data)
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, vec!["g1", "s1"]);
+}
