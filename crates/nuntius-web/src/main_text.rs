@@ -63,9 +63,34 @@ const BLOCK: &[&str] = &[
 
 /// Elements that never hold article text.
 const JUNK_TAGS: &[&str] = &[
-    "script", "style", "noscript", "iframe", "svg", "math", "template", "nav", "footer", "aside",
-    "button", "select", "input", "textarea", "label", "head", "header", "menu", "object", "embed",
-    "canvas", "video", "audio", "map", "dialog", "form",
+    "script",
+    "style",
+    "noscript",
+    "iframe",
+    "svg",
+    "math",
+    "template",
+    "nav",
+    "footer",
+    "aside",
+    "button",
+    "select",
+    "input",
+    "textarea",
+    "label",
+    "head",
+    "header",
+    "menu",
+    "object",
+    "embed",
+    "canvas",
+    "video",
+    "audio",
+    "map",
+    "dialog",
+    "form",
+    "figure",
+    "figcaption",
 ];
 
 /// Class/id fragments of boilerplate blocks, matched anywhere in a class token.
@@ -95,13 +120,14 @@ const JUNK_ANYWHERE: &[&str] = &[
     "recommend",
     "trending",
     "sponsor",
+    "table-of-contents",
+    "ez-toc",
 ];
 
 /// Class/id prefixes of boilerplate blocks, matched at the start of a class token.
 const JUNK_PREFIX: &[&str] = &[
     "menu",
     "nav-",
-    "widget",
     "promo",
     "tags",
     "tag-",
@@ -118,7 +144,7 @@ const JUNK_PREFIX: &[&str] = &[
     "article-meta",
     "postmeta",
     "rating",
-    "print",
+    "print-",
     "skip",
     "toolbar",
     "follow",
@@ -146,7 +172,31 @@ const JUNK_PREFIX: &[&str] = &[
 ];
 
 const JUNK_EXACT: &[&str] = &[
-    "nav", "ad", "ads", "adv", "meta", "top", "header", "tools", "date", "info",
+    "toc", "nav", "ad", "ads", "adv", "meta", "header", "tools", "date", "info", "print",
+];
+
+/// Class/id fragments that name the article body itself; such blocks are never boilerplate.
+const CONTENT_MARKERS: &[&str] = &[
+    "hentry",
+    "entry-content",
+    "post-content",
+    "post-body",
+    "postbody",
+    "article-body",
+    "articlebody",
+    "article-content",
+    "article-text",
+    "articletext",
+    "story-body",
+    "storycontent",
+    "story-content",
+    "main-content",
+    "content-body",
+    "post-entry",
+    "blog-post",
+    "single-post",
+    "post-text",
+    "entry-body",
 ];
 
 const GOOD_WORDS: &[&str] = &[
@@ -166,11 +216,37 @@ pub fn extract_main_text(dom: &Dom) -> Vec<String> {
         return Vec::new();
     };
     let roots = with_content_siblings(dom, &stats, top);
-    let mut out = Vec::new();
-    for root in roots {
-        write_paragraphs(dom, &stats, root, &mut out);
+    let mut in_region = vec![false; dom.nodes.len()];
+    in_region[0] = roots.contains(&0);
+    for id in 1..dom.nodes.len() {
+        in_region[id] = in_region[dom.nodes[id].parent as usize] || roots.contains(&(id as NodeId));
     }
+    let mut holds_region = vec![false; dom.nodes.len()];
+    for &root in &roots {
+        let mut a = dom.nodes[root as usize].parent as usize;
+        while a != 0 && !holds_region[a] {
+            holds_region[a] = true;
+            a = dom.nodes[a].parent as usize;
+        }
+    }
+    let mut out = Vec::new();
+    let whole = body_or_root(dom).unwrap_or(0);
+    let rules = OutsideRules {
+        in_region: &in_region,
+        holds_region: &holds_region,
+        min_chars: OUTSIDE_MIN_CHARS,
+    };
+    write_paragraphs(dom, &stats, whole, &rules, &mut out);
     out
+}
+
+/// Which paragraphs outside the chosen region still count as article text.
+struct OutsideRules<'a> {
+    in_region: &'a [bool],
+    /// Ancestors of the region: never skipped as link lists.
+    holds_region: &'a [bool],
+    /// A paragraph outside the region needs this many characters and no links.
+    min_chars: usize,
 }
 
 fn class_and_id(node: &crate::dom::Node) -> String {
@@ -233,6 +309,12 @@ fn is_junk_element(node: &crate::dom::Node) -> bool {
     if node
         .attr(Attr::ItemProp)
         .is_some_and(|v| v.contains("articleBody"))
+    {
+        return false;
+    }
+    if names
+        .split_whitespace()
+        .any(|tok| CONTENT_MARKERS.iter().any(|m| tok.contains(m)))
     {
         return false;
     }
@@ -401,6 +483,14 @@ fn final_score(dom: &Dom, stats: &[Stats], id: usize) -> f32 {
     (s.score + tag_weight(node.tag()) + class_weight(node)) * (1.0 - density)
 }
 
+/// Climbing from the best node: the parent's extra text may be at most this many
+/// tenths links, and at most as long as what we have (tuned on the segment benchmark).
+const CLIMB_LINK_TENTHS: u32 = 1;
+const CLIMB_GROWTH_TENTHS: u32 = 10;
+/// Paragraphs outside the chosen region need this many characters and no links:
+/// leads, decks and page-builder text blocks that sit apart from the body.
+const OUTSIDE_MIN_CHARS: usize = 70;
+
 fn best_candidate(dom: &Dom, stats: &[Stats]) -> Option<NodeId> {
     let mut best: Option<(usize, f32)> = None;
     for id in 1..dom.nodes.len() {
@@ -416,15 +506,22 @@ fn best_candidate(dom: &Dom, stats: &[Stats]) -> Option<NodeId> {
         Some(b) => b,
         None => return body_or_root(dom),
     };
-    // Paragraphs split over several sibling blocks: climb while the parent holds
-    // much more text at a similar quality.
+    // Titles, leads and paragraphs split over several blocks sit beside the best
+    // node: climb while the parent adds clean text (few links) and not too much of it.
     loop {
         let parent = dom.nodes[top].parent as usize;
         if parent == 0 || stats[parent].junk || matches!(dom.nodes[parent].tag(), "body" | "html") {
             break;
         }
-        let ps = final_score(dom, stats, parent);
-        if ps >= top_score * 0.9 && stats[parent].chars < stats[top].chars * 2 {
+        let extra = stats[parent].chars.saturating_sub(stats[top].chars);
+        let extra_links = stats[parent]
+            .link_chars
+            .saturating_sub(stats[top].link_chars);
+        let similar = final_score(dom, stats, parent) >= top_score * 0.9
+            && stats[parent].chars < stats[top].chars * 2;
+        let clean = extra_links * 10 <= extra * CLIMB_LINK_TENTHS
+            && extra <= stats[top].chars * CLIMB_GROWTH_TENTHS / 10;
+        if similar || clean {
             top = parent;
         } else {
             break;
@@ -497,6 +594,8 @@ struct Para {
     text: String,
     link_chars: usize,
     chars: usize,
+    /// Whether the paragraph's first text lies inside the chosen region.
+    inside: Option<bool>,
 }
 
 impl Para {
@@ -519,8 +618,13 @@ impl Para {
         }
     }
 
-    fn flush(&mut self, out: &mut Vec<String>) {
+    fn flush(&mut self, out: &mut Vec<String>, rules: &OutsideRules) {
         let text = self.text.trim();
+        let outside_ok = self.link_chars == 0 && self.chars >= rules.min_chars;
+        if is_boilerplate_line(text) || (self.inside == Some(false) && !outside_ok) {
+            *self = Para::default();
+            return;
+        }
         // Short paragraphs made mostly of links are menus and "read more" lines.
         let link_line = self.link_chars * 10 > self.chars * 6 && self.chars < 200;
         let keep = !text.is_empty() && !link_line;
@@ -531,7 +635,13 @@ impl Para {
     }
 }
 
-fn write_paragraphs(dom: &Dom, stats: &[Stats], root: NodeId, out: &mut Vec<String>) {
+fn write_paragraphs(
+    dom: &Dom,
+    stats: &[Stats],
+    root: NodeId,
+    rules: &OutsideRules,
+    out: &mut Vec<String>,
+) {
     enum Step {
         Enter(NodeId),
         Leave(NodeId),
@@ -548,14 +658,19 @@ fn write_paragraphs(dom: &Dom, stats: &[Stats], root: NodeId, out: &mut Vec<Stri
                 }
                 let node = &dom.nodes[id as usize];
                 match &node.kind {
-                    NodeKind::Text(t) => para.push(t, link_depth > 0),
+                    NodeKind::Text(t) => {
+                        if para.inside.is_none() && !t.trim().is_empty() {
+                            para.inside = Some(rules.in_region[id as usize]);
+                        }
+                        para.push(t, link_depth > 0)
+                    }
                     NodeKind::Element { tag, .. } => {
                         let tag: &str = tag;
-                        if is_link_list(tag, s) {
+                        if is_link_list(tag, s) && !rules.holds_region[id as usize] {
                             continue;
                         }
                         if BLOCK.contains(&tag) {
-                            para.flush(out);
+                            para.flush(out, rules);
                         }
                         if tag == "a" {
                             link_depth += 1;
@@ -571,12 +686,83 @@ fn write_paragraphs(dom: &Dom, stats: &[Stats], root: NodeId, out: &mut Vec<Stri
                     link_depth = link_depth.saturating_sub(1);
                 }
                 if BLOCK.contains(&tag) {
-                    para.flush(out);
+                    para.flush(out, rules);
                 }
             }
         }
     }
-    para.flush(out);
+    para.flush(out, rules);
+}
+
+/// Words of short lines that are page furniture, not article text (lowercase).
+const BOILERPLATE_LINE_WORDS: &[&str] = &[
+    "share",
+    "teilen",
+    "partager",
+    "compartir",
+    "condividi",
+    "udostępnij",
+    "print",
+    "drucken",
+    "imprimer",
+    "comment",
+    "kommentar",
+    "commentaire",
+    "comentario",
+    "newsletter",
+    "subscribe",
+    "abonnieren",
+    "abonnez",
+    "suscríbete",
+    "cookie",
+    "foto:",
+    "photo:",
+    "bild:",
+    "image:",
+    "credit:",
+    "quelle:",
+    "source:",
+    "©",
+    "anzeige",
+    "werbung",
+    "advertisement",
+    "publicidad",
+    "inhaltsverzeichnis",
+    "table of contents",
+    "mehr zum thema",
+    "read more",
+    "weiterlesen",
+    "lesen sie auch",
+    "lesen sie mehr",
+    "related",
+    "tags:",
+    "themen:",
+    "schlagworte",
+    "follow us",
+    "folgen sie",
+    "all rights reserved",
+    "alle rechte vorbehalten",
+    "sponsored",
+    "mehr zu",
+    "more on",
+    "see also",
+    "siehe auch",
+    "zum artikel",
+    "leer más",
+    "lire aussi",
+    "à lire",
+    "también te puede",
+    "you may also like",
+    "das könnte sie auch",
+];
+
+/// Short lines naming sharing, printing, comments, captions or "read more".
+fn is_boilerplate_line(text: &str) -> bool {
+    if text.len() > 80 {
+        return false;
+    }
+    let lower = text.to_lowercase();
+    BOILERPLATE_LINE_WORDS.iter().any(|w| lower.contains(w))
 }
 
 /// Lists and blocks made mostly of links are navigation or "related" boxes.
