@@ -300,9 +300,11 @@ impl Registry {
             }
             return id;
         }
-        let key = format!("person:{surname}");
-        let id = self.create(EntityKind::Person, key, Some(given.to_string()));
-        id
+        self.create(
+            EntityKind::Person,
+            format!("person:{surname}"),
+            Some(given.to_string()),
+        )
     }
 
     /// A lone surname: the person of that surname named in this article, else the best-known one.
