@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The main job on the shipped examples: build, ingest examples/seeds into a fresh data dir on the
+# embedded store, then show the stories and the first story with its evidence.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data="${NUNTIUS_DATA_DIR:-nuntius-data}"
+rm -rf "$data"
+cargo build --release -p nuntius
+bin=target/release/nuntius
+"$bin" --data-dir "$data" ingest examples/seeds/
+"$bin" --data-dir "$data" stories
+"$bin" --data-dir "$data" story 1 --why

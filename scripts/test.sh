@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The project's test command: fetch the encoder model (verified, cached), then formatting, lints
+# as errors, and every test of the workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/fetch-model.sh
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo test --workspace
