@@ -264,6 +264,10 @@ impl Builder {
             if let Some(i) = self.open_index("p", SCOPE) {
                 self.close_to(i);
             }
+            // Body content before `<body>` (or a `<head>` never closed) ends the head.
+            if let Some(i) = self.open_index("head", &[]) {
+                self.close_to(i);
+            }
             // Form controls left open must not swallow the page's blocks.
             for control in ["select", "button", "label"] {
                 if let Some(i) = self.open_index(control, &[]) {

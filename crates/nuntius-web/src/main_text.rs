@@ -289,7 +289,17 @@ fn is_article_root(node: &crate::dom::Node) -> bool {
         || node
             .attr(Attr::ItemProp)
             .is_some_and(|v| v.contains("articleBody"))
+        || has_content_marker(&class_and_id(node))
 }
+
+fn has_content_marker(names: &str) -> bool {
+    names
+        .split_whitespace()
+        .any(|tok| CONTENT_MARKERS.iter().any(|m| tok.contains(m)) || CONTENT_EXACT.contains(&tok))
+}
+
+/// Whole class tokens that name the main content.
+const CONTENT_EXACT: &[&str] = &["main", "content", "article", "entry", "post"];
 
 fn is_junk_element(node: &crate::dom::Node) -> bool {
     let tag = node.tag();
@@ -358,6 +368,8 @@ fn compute_stats(dom: &Dom) -> Vec<Stats> {
     // a boilerplate container that holds the article root is not boilerplate.
     let mut holds_article = vec![false; n];
     let mut raw_chars = vec![0u32; n];
+    // Long paragraphs below: share bars and menus have none, article wrappers many.
+    let mut long_paragraphs = vec![0u32; n];
     for id in (1..n).rev() {
         let node = &dom.nodes[id];
         if is_article_root(node) || holds_article[id] {
@@ -366,22 +378,34 @@ fn compute_stats(dom: &Dom) -> Vec<Stats> {
         if let NodeKind::Text(t) = &node.kind {
             raw_chars[id] = count_chars(t);
         }
+        if node.tag() == "p" && raw_chars[id] >= 150 {
+            long_paragraphs[id] += 1;
+        }
         raw_chars[node.parent as usize] += raw_chars[id];
+        long_paragraphs[node.parent as usize] += long_paragraphs[id];
     }
     // Class names like "no-share" or "category-social" sit on whole-page wrappers
     // too: a block holding most of the page's text is not a boilerplate box.
     let most_text = raw_chars[0] / 2;
     // Junk is inherited downwards: parents come before children in the arena.
+    let mut in_article = vec![false; n];
     for id in 1..n {
         let node = &dom.nodes[id];
-        let parent_junk = stats[node.parent as usize].junk;
+        let parent = node.parent as usize;
+        in_article[id] = in_article[parent] || (parent != 0 && is_article_root(&dom.nodes[parent]));
+        let parent_junk = stats[parent].junk;
+        // An article's own <header> holds its title and lead.
+        let article_header = node.tag() == "header" && in_article[id];
         stats[id].junk = parent_junk
             || match node.kind {
+                NodeKind::Element { .. } if article_header => false,
                 NodeKind::Element { .. } => {
                     HARD_JUNK_TAGS.contains(&node.tag())
                         || (is_junk_element(node)
                             && (is_comment_box(node)
-                                || !(holds_article[id] || raw_chars[id] > most_text)))
+                                || !(holds_article[id]
+                                    || raw_chars[id] > most_text
+                                    || long_paragraphs[id] >= 3)))
                 }
                 NodeKind::Text(_) => false,
             };
