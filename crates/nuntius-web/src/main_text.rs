@@ -120,6 +120,11 @@ const JUNK_ANYWHERE: &[&str] = &[
     "recommend",
     "trending",
     "sponsor",
+    "kommentar",
+    "comentario",
+    "commentaire",
+    "respond",
+    "diskussion",
     "table-of-contents",
     "ez-toc",
 ];
@@ -620,6 +625,8 @@ struct Para {
     chars: usize,
     /// Whether the paragraph's first text lies inside the chosen region.
     inside: Option<bool>,
+    /// Whether the paragraph is a `<p>` element (not a list item, cell or bare div text).
+    in_p: bool,
 }
 
 impl Para {
@@ -645,12 +652,18 @@ impl Para {
     fn flush(&mut self, out: &mut Vec<String>, rules: &OutsideRules) {
         let text = self.text.trim();
         let outside_ok = self.link_chars == 0 && self.chars >= rules.min_chars;
-        if is_boilerplate_line(text) || (self.inside == Some(false) && !outside_ok) {
+        if is_boilerplate_line(text)
+            || is_date_line(text)
+            || (self.inside == Some(false) && !outside_ok)
+        {
             *self = Para::default();
             return;
         }
         // Short paragraphs made mostly of links are menus and "read more" lines.
-        let link_line = self.link_chars * 10 > self.chars * 6 && self.chars < 200;
+        // A link in a paragraph of its own inside the article (a source, an address) is text.
+        let link_line = self.link_chars * 10 > self.chars * 6
+            && self.chars < 200
+            && !(self.in_p && self.inside == Some(true) && looks_like_address(text));
         let keep = !text.is_empty() && !link_line;
         if keep {
             out.push(text.to_string());
@@ -695,6 +708,7 @@ fn write_paragraphs(
                         }
                         if BLOCK.contains(&tag) {
                             para.flush(out, rules);
+                            para.in_p = tag == "p";
                         }
                         if tag == "a" {
                             link_depth += 1;
@@ -778,7 +792,38 @@ const BOILERPLATE_LINE_WORDS: &[&str] = &[
     "también te puede",
     "you may also like",
     "das könnte sie auch",
+    "aktualisiert am",
+    "verwandte themen",
+    "ähnliche artikel",
+    "weitere artikel",
+    "einloggen",
+    "sign in",
+    "sign up",
+    "log in",
+    "anmelden",
+    "registrieren",
+    "mehr erfahren",
+    "learn more",
+    "kontakt:",
+    "contact us",
 ];
+
+/// A URL or e-mail address written out as text.
+fn looks_like_address(text: &str) -> bool {
+    !text.contains(' ') && (text.contains("://") || text.starts_with("www.") || text.contains('@'))
+}
+
+/// A line that is only a date or time ("03.04.2020", "2:54pm", "5. März 2024, 10:20").
+fn is_date_line(text: &str) -> bool {
+    text.len() <= 40 && (crate::dates::date_in_text(text).is_some() || is_clock_time(text))
+}
+
+/// "2:54pm", "10:20 Uhr": a time of day alone.
+fn is_clock_time(text: &str) -> bool {
+    let t = text.trim().to_lowercase();
+    let t = t.trim_end_matches(|c: char| c.is_alphabetic() || c == ' ' || c == '.');
+    t.len() <= 5 && t.contains(':') && t.chars().all(|c| c.is_ascii_digit() || c == ':')
+}
 
 /// Short lines naming sharing, printing, comments, captions or "read more".
 fn is_boilerplate_line(text: &str) -> bool {
