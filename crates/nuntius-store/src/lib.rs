@@ -4,6 +4,7 @@
 //! Rows are plain data; structured parts (features, evidence, entity spellings) travel as JSON text
 //! so this crate does not depend on the stages that produce them.
 
+pub mod read;
 mod sqlite;
 
 pub use sqlite::SqliteStore;

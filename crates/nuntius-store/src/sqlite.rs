@@ -66,6 +66,12 @@ impl SqliteStore {
         Self::init(conn, ":memory:")
     }
 
+    /// The connection, for the read-side queries in `read.rs`.
+    #[allow(dead_code)]
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
     fn init(conn: Connection, shown: &str) -> Result<SqliteStore> {
         conn.execute_batch(SCHEMA).map_err(err("creating schema"))?;
         let found: Option<String> = conn

@@ -12,7 +12,7 @@ use nuntius_model::RawArticle;
 use nuntius_store::SqliteStore;
 use serde_json::{json, Value};
 
-use crate::engine::{Engine, IngestSummary};
+use nuntius_engine::{Engine, IngestSummary};
 
 #[derive(Subcommand)]
 pub enum EvalCommand {

@@ -1,9 +1,7 @@
 //! The `nuntius` command line: ingest article streams, list and show stories, export articles,
 //! and print benchmark and evaluation figures.
 
-mod engine;
 mod eval;
-mod view;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -12,9 +10,10 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use engine::{Engine, IngestSummary};
 use nuntius_cluster::Params;
-use nuntius_readers::{read_paths, ReadOptions};
+use nuntius_engine::datadir::{store_path, WriterLock};
+use nuntius_engine::{view, Engine, IngestSummary};
+use nuntius_readers::ReadOptions;
 use nuntius_store::SqliteStore;
 
 #[derive(Parser)]
@@ -103,6 +102,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Ingest { paths, batch } => {
+            let _lock = WriterLock::acquire(&cli.data_dir, "ingest")?;
             let mut engine = open_engine(&cli.data_dir)?;
             let started = Instant::now();
             let summary = ingest(
@@ -166,10 +166,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-fn store_path(data_dir: &Path) -> PathBuf {
-    data_dir.join("nuntius.sqlite")
-}
-
 fn open_store(data_dir: &Path) -> Result<SqliteStore> {
     let path = store_path(data_dir);
     if !path.exists() {
@@ -188,57 +184,33 @@ fn open_engine(data_dir: &Path) -> Result<Engine> {
     Engine::open(Box::new(store), Params::default())
 }
 
-/// Reads every path and feeds the engine in batches; bad records are collected, not fatal.
-pub fn ingest(
+/// Reads every path into the engine, with a progress line on a terminal.
+fn ingest(
     engine: &mut Engine,
     paths: &[PathBuf],
     batch_size: usize,
     progress: bool,
 ) -> Result<IngestSummary> {
-    let bar = if progress {
+    let bar = progress.then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_style(
             indicatif::ProgressStyle::with_template("{spinner} {pos} articles  {per_sec}  {msg}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
-        Some(bar)
-    } else {
-        None
-    };
-    let mut summary = IngestSummary::default();
-    let mut pending = Vec::with_capacity(batch_size);
-    let mut fatal: Option<anyhow::Error> = None;
-    let options = ReadOptions::default();
-    read_paths(paths, &options, &mut |item| {
-        if fatal.is_some() {
-            return;
-        }
-        match item {
-            Ok(raw) => {
-                pending.push(raw);
-                if pending.len() >= batch_size {
-                    let batch = std::mem::take(&mut pending);
-                    if let Err(e) = engine.ingest_batch(batch, &mut summary) {
-                        fatal = Some(e);
-                    }
-                    if let Some(bar) = &bar {
-                        bar.set_position(summary.read);
-                        bar.set_message(format!("{} errors", summary.failed.len()));
-                    }
-                }
-            }
-            Err(e) => {
-                summary.read += 1;
-                summary.failed.push(e.to_string());
-            }
-        }
+        bar
     });
-    if let Some(e) = fatal {
-        return Err(e);
-    }
-    if !pending.is_empty() {
-        engine.ingest_batch(pending, &mut summary)?;
-    }
+    let summary = nuntius_engine::ingest_paths(
+        engine,
+        paths,
+        &ReadOptions::default(),
+        batch_size,
+        &mut |s| {
+            if let Some(bar) = &bar {
+                bar.set_position(s.read);
+                bar.set_message(format!("{} errors", s.failed.len()));
+            }
+        },
+    )?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
