@@ -158,6 +158,7 @@ pub fn parse_xml(xml: &str) -> Dom {
 
 fn build(html: &str, xml: bool) -> Dom {
     let mut builder = Builder {
+        open_tracked: [0; 12],
         xml,
         structural: 0,
         dom: Dom {
@@ -178,7 +179,28 @@ fn build(html: &str, xml: bool) -> Dom {
     builder.dom
 }
 
+/// Tags whose open count the builder keeps, to skip stack walks.
+fn tracked(tag: &str) -> Option<usize> {
+    Some(match tag {
+        "p" => 0,
+        "head" => 1,
+        "select" => 2,
+        "button" => 3,
+        "label" => 4,
+        "li" => 5,
+        "option" => 6,
+        "dd" => 7,
+        "dt" => 8,
+        "tr" => 9,
+        "td" => 10,
+        "th" => 11,
+        _ => return None,
+    })
+}
+
 struct Builder {
+    /// Open elements per [`tracked`] tag.
+    open_tracked: [u32; 12],
     xml: bool,
     /// Bits of the html/body/head tags already opened.
     structural: u8,
@@ -220,6 +242,10 @@ impl Builder {
     }
 
     fn open_index(&self, tag: &str, stop_at: &[&str]) -> Option<usize> {
+        // Most lookups are for tags that are not open at all; answer those without a walk.
+        if tracked(tag).is_some_and(|i| self.open_tracked[i] == 0) {
+            return None;
+        }
         for (i, &id) in self.stack.iter().enumerate().rev() {
             let t = self.dom.nodes[id as usize].tag();
             if t == tag {
@@ -233,7 +259,20 @@ impl Builder {
     }
 
     fn close_to(&mut self, index: usize) {
-        self.stack.truncate(index.max(1));
+        let keep = index.max(1);
+        for &id in self.stack.get(keep..).unwrap_or(&[]) {
+            if let Some(i) = tracked(self.dom.nodes[id as usize].tag()) {
+                self.open_tracked[i] = self.open_tracked[i].saturating_sub(1);
+            }
+        }
+        self.stack.truncate(keep);
+    }
+
+    fn push_open(&mut self, id: NodeId) {
+        if let Some(i) = tracked(self.dom.nodes[id as usize].tag()) {
+            self.open_tracked[i] += 1;
+        }
+        self.stack.push(id);
     }
 
     /// Records that `tag` (html/body/head) was opened; true if it had been before.
@@ -256,7 +295,7 @@ impl Builder {
                 attrs,
             });
             if !self_closing && self.stack.len() < MAX_DEPTH {
-                self.stack.push(id);
+                self.push_open(id);
             }
             return;
         }
@@ -320,7 +359,7 @@ impl Builder {
             attrs,
         });
         if !self_closing && !VOID.contains(&tag) && self.stack.len() < MAX_DEPTH {
-            self.stack.push(id);
+            self.push_open(id);
         }
     }
 

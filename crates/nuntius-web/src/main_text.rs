@@ -3,6 +3,7 @@
 //! of the best container and its content-like siblings.
 
 use crate::dom::{Attr, Dom, NodeId, NodeKind};
+use std::collections::HashMap;
 
 /// Per-node figures, computed bottom-up in one reverse pass (children follow parents in the arena).
 #[derive(Clone, Copy, Default)]
@@ -13,6 +14,10 @@ struct Stats {
     link_chars: u32,
     /// Readability score gathered from paragraphs below.
     score: f32,
+    /// Readability weight of the element's class/id names.
+    class_weight: f32,
+    /// Block-level element: paragraphs break around it.
+    block: bool,
     junk: bool,
 }
 
@@ -289,12 +294,12 @@ const HARD_JUNK_TAGS: &[&str] = &[
 ];
 
 /// Does this element hold the article itself (`<main>`, `<article>`, `itemprop=articleBody`)?
-fn is_article_root(node: &crate::dom::Node) -> bool {
+fn is_article_root(node: &crate::dom::Node, names: &str) -> bool {
     matches!(node.tag(), "main" | "article")
         || node
             .attr(Attr::ItemProp)
             .is_some_and(|v| v.contains("articleBody"))
-        || has_content_marker(&class_and_id(node))
+        || has_content_marker(names)
 }
 
 fn has_content_marker(names: &str) -> bool {
@@ -306,9 +311,9 @@ fn has_content_marker(names: &str) -> bool {
 /// Whole class tokens that name the main content.
 const CONTENT_EXACT: &[&str] = &["main", "content", "article", "entry", "post"];
 
-fn is_junk_element(node: &crate::dom::Node) -> bool {
+fn is_junk_element(node: &crate::dom::Node, names: &str) -> bool {
     let tag = node.tag();
-    if JUNK_TAGS.contains(&tag) || is_hidden(node) {
+    if JUNK_TAGS.contains(&tag) {
         return true;
     }
     if matches!(
@@ -317,7 +322,6 @@ fn is_junk_element(node: &crate::dom::Node) -> bool {
     ) {
         return false;
     }
-    let names = class_and_id(node);
     if names.is_empty() {
         return false;
     }
@@ -340,12 +344,11 @@ fn is_junk_element(node: &crate::dom::Node) -> bool {
     })
 }
 
-fn is_comment_box(node: &crate::dom::Node) -> bool {
-    class_and_id(node).contains("comment")
+fn is_comment_box(names: &str) -> bool {
+    names.contains("comment")
 }
 
-fn class_weight(node: &crate::dom::Node) -> f32 {
-    let names = class_and_id(node);
+fn class_weight(node: &crate::dom::Node, names: &str) -> f32 {
     let mut w = 0.0;
     if GOOD_WORDS.iter().any(|g| names.contains(g)) {
         w += 25.0;
@@ -369,6 +372,39 @@ fn count_chars(text: &str) -> u32 {
 fn compute_stats(dom: &Dom) -> Vec<Stats> {
     let n = dom.nodes.len();
     let mut stats = vec![Stats::default(); n];
+    // Class-based facts, computed once per element (one allocation for its names).
+    let mut article_root = vec![false; n];
+    let mut junk_element = vec![false; n];
+    let mut comment_box = vec![false; n];
+    // Pages repeat the same tag and class names many times: classify each pair once.
+    let mut seen: HashMap<(&str, String), (bool, bool, bool, f32)> = HashMap::new();
+    for (id, node) in dom.nodes.iter().enumerate() {
+        if let NodeKind::Element { tag, .. } = &node.kind {
+            let names = class_and_id(node);
+            let hidden = is_hidden(node);
+            let facts = match seen.get(&(&**tag, names.clone())) {
+                Some(f) => *f,
+                None => {
+                    let f = (
+                        is_article_root(node, &names),
+                        is_junk_element(node, &names),
+                        is_comment_box(&names),
+                        class_weight(node, &names),
+                    );
+                    seen.insert((&**tag, names), f);
+                    f
+                }
+            };
+            (
+                article_root[id],
+                junk_element[id],
+                comment_box[id],
+                stats[id].class_weight,
+            ) = facts;
+            junk_element[id] |= hidden;
+            stats[id].block = BLOCK.contains(&&**tag);
+        }
+    }
     // Broken markup can leave a <header> or <form> open around the whole page:
     // a boilerplate container that holds the article root is not boilerplate.
     let mut holds_article = vec![false; n];
@@ -377,7 +413,7 @@ fn compute_stats(dom: &Dom) -> Vec<Stats> {
     let mut long_paragraphs = vec![0u32; n];
     for id in (1..n).rev() {
         let node = &dom.nodes[id];
-        if is_article_root(node) || holds_article[id] {
+        if article_root[id] || holds_article[id] {
             holds_article[node.parent as usize] = true;
         }
         if let NodeKind::Text(t) = &node.kind {
@@ -397,7 +433,7 @@ fn compute_stats(dom: &Dom) -> Vec<Stats> {
     for id in 1..n {
         let node = &dom.nodes[id];
         let parent = node.parent as usize;
-        in_article[id] = in_article[parent] || (parent != 0 && is_article_root(&dom.nodes[parent]));
+        in_article[id] = in_article[parent] || (parent != 0 && article_root[parent]);
         let parent_junk = stats[parent].junk;
         // An article's own <header> holds its title and lead.
         let article_header = node.tag() == "header" && in_article[id];
@@ -406,8 +442,8 @@ fn compute_stats(dom: &Dom) -> Vec<Stats> {
                 NodeKind::Element { .. } if article_header => false,
                 NodeKind::Element { .. } => {
                     HARD_JUNK_TAGS.contains(&node.tag())
-                        || (is_junk_element(node)
-                            && (is_comment_box(node)
+                        || (junk_element[id]
+                            && (comment_box[id]
                                 || !(holds_article[id]
                                     || raw_chars[id] > most_text
                                     || long_paragraphs[id] >= 3)))
@@ -509,7 +545,7 @@ fn final_score(dom: &Dom, stats: &[Stats], id: usize) -> f32 {
     } else {
         s.link_chars as f32 / s.chars as f32
     };
-    (s.score + tag_weight(node.tag()) + class_weight(node)) * (1.0 - density)
+    (s.score + tag_weight(node.tag()) + s.class_weight) * (1.0 - density)
 }
 
 /// Climbing from the best node: the parent's extra text may be at most this many
@@ -706,7 +742,7 @@ fn write_paragraphs(
                         if is_link_list(tag, s) && !rules.holds_region[id as usize] {
                             continue;
                         }
-                        if BLOCK.contains(&tag) {
+                        if s.block {
                             para.flush(out, rules);
                             para.in_p = tag == "p";
                         }
@@ -723,7 +759,7 @@ fn write_paragraphs(
                 if tag == "a" {
                     link_depth = link_depth.saturating_sub(1);
                 }
-                if BLOCK.contains(&tag) {
+                if stats[id as usize].block {
                     para.flush(out, rules);
                 }
             }
