@@ -364,6 +364,10 @@ impl Builder {
     }
 
     fn end_tag(&mut self, tag: &str) {
+        // Browsers keep whatever follows `</body>` or `</html>` inside the body.
+        if !self.xml && matches!(tag, "body" | "html") {
+            return;
+        }
         if !self.xml
             && tag == "p"
             && self

@@ -125,6 +125,10 @@ const JUNK_ANYWHERE: &[&str] = &[
     "recommend",
     "trending",
     "sponsor",
+    "textwidget",
+    "so-widget",
+    "popmake",
+    "rating",
     "kommentar",
     "comentario",
     "commentaire",
@@ -137,6 +141,9 @@ const JUNK_ANYWHERE: &[&str] = &[
 /// Class/id prefixes of boilerplate blocks, matched at the start of a class token.
 const JUNK_PREFIX: &[&str] = &[
     "menu",
+    "widget-",
+    "widget_",
+    "pum-",
     "nav-",
     "promo",
     "tags",
