@@ -1,4 +1,5 @@
-//! Scores extraction on the segment benchmark: `cargo run --release -p nuntius-web --example eval_segments -- DIR [PRED.json]`.
+//! Scores extraction on the segment benchmark:
+//! `cargo run --release -p nuntius-web --example eval_segments -- DIR [PREDICTIONS.json]`.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -7,13 +8,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("usage: eval_segments DATASET_DIR [PREDICTIONS.json]")?;
     let score = nuntius_web::commands::eval_segments(std::path::Path::new(&dir))?;
     println!(
-        "pages {} precision {:.3} recall {:.3} accuracy {:.3} F1 {:.3} pages/s {:.1}",
+        "pages {} precision {:.3} recall {:.3} accuracy {:.3} F1 {:.3} pages/s {:.1} pages/cpu-s {}",
         score.pages,
         score.precision,
         score.recall,
         score.accuracy,
         score.f1,
-        score.pages_per_second
+        score.pages_per_second,
+        score
+            .pages_per_cpu_second
+            .map_or("unknown".to_string(), |p| format!("{p:.1}")),
     );
     if let Some(pred) = args.next() {
         std::fs::write(pred, serde_json::to_string(&score.predictions)?)?;

@@ -25,6 +25,8 @@ pub struct BenchReport {
     pub errors: u64,
     pub seconds: f64,
     pub pages_per_second: f64,
+    /// Pages per second of CPU time (equals `pages_per_second` on an idle machine).
+    pub pages_per_cpu_second: Option<f64>,
     /// Peak resident memory (VmHWM) in KiB, when /proc tells.
     pub peak_rss_kib: Option<u64>,
 }
@@ -39,6 +41,8 @@ pub struct SegmentScore {
     pub f1: f64,
     /// Pages per second of `extract_page` alone (decoding, parsing, extraction), one thread.
     pub pages_per_second: f64,
+    /// The same per second of CPU time (equal on an idle machine).
+    pub pages_per_cpu_second: Option<f64>,
     /// Extracted text per evaluation URL, for cross-checking with the reference scorer.
     pub predictions: BTreeMap<String, String>,
 }
@@ -126,6 +130,14 @@ pub fn extract_jsonl(paths: &[PathBuf], out: &mut dyn Write) -> Result<Summary, 
     Ok(summary)
 }
 
+/// CPU time this thread has run, in seconds (Linux schedstat), to measure speed
+/// fairly on a busy machine where wall time includes waiting for a core.
+pub fn thread_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = stat.split_whitespace().next()?.parse().ok()?;
+    Some(ns / 1e9)
+}
+
 /// Peak resident set size of this process in KiB (Linux `VmHWM`).
 pub fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -138,9 +150,11 @@ pub fn peak_rss_kib() -> Option<u64> {
 pub fn bench_extract(dir: &Path, out: &mut dyn Write) -> Result<BenchReport, WebError> {
     let mut report = BenchReport::default();
     let mut seconds = 0.0;
+    let mut cpu_seconds = Some(0.0);
     for path in input_files(&[dir.to_path_buf()])? {
         let bytes = std::fs::read(&path).map_err(io_err(&path))?;
         report.bytes += bytes.len() as u64;
+        let cpu_start = thread_cpu_seconds();
         let start = Instant::now();
         for item in read_web(bytes.as_slice()) {
             match item {
@@ -149,8 +163,15 @@ pub fn bench_extract(dir: &Path, out: &mut dyn Write) -> Result<BenchReport, Web
             }
         }
         seconds += start.elapsed().as_secs_f64();
+        cpu_seconds = match (cpu_seconds, cpu_start, thread_cpu_seconds()) {
+            (Some(total), Some(a), Some(b)) => Some(total + (b - a)),
+            _ => None,
+        };
     }
     report.seconds = seconds;
+    report.pages_per_cpu_second = cpu_seconds
+        .filter(|&c| c > 0.0)
+        .map(|c| report.pages as f64 / c);
     report.pages_per_second = if seconds > 0.0 {
         report.pages as f64 / seconds
     } else {
@@ -159,12 +180,15 @@ pub fn bench_extract(dir: &Path, out: &mut dyn Write) -> Result<BenchReport, Web
     report.peak_rss_kib = peak_rss_kib();
     writeln!(
         out,
-        "pages {} errors {} bytes {} seconds {:.3} pages/s {:.1} peak_rss_kib {}",
+        "pages {} errors {} bytes {} seconds {:.3} pages/s {:.1} pages/cpu-s {} peak_rss_kib {}",
         report.pages,
         report.errors,
         report.bytes,
         report.seconds,
         report.pages_per_second,
+        report
+            .pages_per_cpu_second
+            .map_or("unknown".to_string(), |p| format!("{p:.1}")),
         report
             .peak_rss_kib
             .map_or("unknown".to_string(), |k| k.to_string()),
@@ -228,16 +252,22 @@ fn score_segments(
 ) -> Result<SegmentScore, WebError> {
     let (mut tp, mut fp, mut fn_, mut tn) = (0u64, 0u64, 0u64, 0u64);
     let mut seconds = 0.0;
+    let mut cpu_seconds = Some(0.0);
     let mut predictions = BTreeMap::new();
     for (url, entry) in eval {
         let html = pages.get(&entry.file).ok_or_else(|| {
             WebError::EvalData(format!("page {} missing from the archive", entry.file))
         })?;
+        let cpu_start = thread_cpu_seconds();
         let start = Instant::now();
         let text = extract_page(html, Some(url), None)
             .map(|p| p.text)
             .unwrap_or_default();
         seconds += start.elapsed().as_secs_f64();
+        cpu_seconds = match (cpu_seconds, cpu_start, thread_cpu_seconds()) {
+            (Some(total), Some(a), Some(b)) => Some(total + (b - a)),
+            _ => None,
+        };
         let out = normalise_ws(&text);
         for s in &entry.with {
             if out.contains(&normalise_ws(s)) {
@@ -274,6 +304,9 @@ fn score_segments(
         } else {
             0.0
         },
+        pages_per_cpu_second: cpu_seconds
+            .filter(|&c| c > 0.0)
+            .map(|c| eval.len() as f64 / c),
         predictions,
     })
 }
