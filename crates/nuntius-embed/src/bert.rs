@@ -193,23 +193,33 @@ impl Bert {
     }
 
     /// Scaled dot-product attention per head, each token seeing only its own text.
+    /// `qkv` rows are `[q | k | v]`.
     fn attention(&self, qkv: &Array2<f32>, segments: &[Range<usize>]) -> Array2<f32> {
         let h = self.config.hidden;
-        let heads = self.config.heads;
-        let hd = h / heads;
+        let hd = h / self.config.heads;
         let scale = 1.0 / (hd as f32).sqrt();
-        let mut context = Array2::<f32>::zeros((qkv.nrows(), h));
+        let rows = qkv.nrows();
+        let mut context = vec![0.0f32; rows * h];
+        let owned;
+        let data = match qkv.as_slice() {
+            Some(d) => d,
+            None => {
+                owned = qkv.iter().copied().collect::<Vec<f32>>();
+                &owned
+            }
+        };
+        let width = 3 * h;
         let mut probs = Vec::new();
         for seg in segments {
-            for head in 0..heads {
+            for head in 0..self.config.heads {
                 let (q0, k0, v0) = (head * hd, h + head * hd, 2 * h + head * hd);
                 for t in seg.clone() {
-                    let q = qkv.slice(s![t, q0..q0 + hd]);
+                    let q = &data[t * width + q0..t * width + q0 + hd];
                     probs.clear();
                     let mut max = f32::NEG_INFINITY;
                     for s in seg.clone() {
-                        let k = qkv.slice(s![s, k0..k0 + hd]);
-                        let d = q.dot(&k) * scale;
+                        let k = &data[s * width + k0..s * width + k0 + hd];
+                        let d = dot(q, k) * scale;
                         max = max.max(d);
                         probs.push(d);
                     }
@@ -219,15 +229,37 @@ impl Bert {
                         sum += *p;
                     }
                     let inv = 1.0 / sum;
-                    let mut out = context.slice_mut(s![t, q0..q0 + hd]);
+                    let out = &mut context[t * h + q0..t * h + q0 + hd];
                     for (s, p) in seg.clone().zip(&probs) {
-                        out.scaled_add(p * inv, &qkv.slice(s![s, v0..v0 + hd]));
+                        let v = &data[s * width + v0..s * width + v0 + hd];
+                        let w = p * inv;
+                        for (o, x) in out.iter_mut().zip(v) {
+                            *o += w * x;
+                        }
                     }
                 }
             }
         }
-        context
+        Array2::from_shape_vec((rows, h), context).unwrap_or_else(|_| Array2::zeros((rows, h)))
     }
+}
+
+/// Dot product in eight lanes, so the compiler can keep it in one vector register.
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        for i in 0..8 {
+            lanes[i] += x[i] * y[i];
+        }
+    }
+    let tail: f32 = a
+        .chunks_exact(8)
+        .remainder()
+        .iter()
+        .zip(b.chunks_exact(8).remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    lanes.iter().sum::<f32>() + tail
 }
 
 /// Exact (erf) GELU, as BERT uses.

@@ -43,7 +43,7 @@ impl Default for StaticConfig {
         StaticConfig {
             distillation: Distillation::Contextual,
             dims: Some(256),
-            sif_a: 1e-3,
+            sif_a: 1e-4,
         }
     }
 }

@@ -4,6 +4,7 @@
 //! the ids match the package's own tokenizer.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -12,9 +13,35 @@ use crate::format::{NormalizationMap, Vocabulary};
 /// SentencePiece's word-boundary marker U+2581, which stands for a space.
 const METASPACE: char = '\u{2581}';
 
+/// FNV-1a: pieces are short byte strings hashed millions of times per corpus, where
+/// SipHash's flood resistance buys nothing (the keys come from the model file).
+#[derive(Default)]
+struct Fnv1a(u64);
+
+impl Hasher for Fnv1a {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type PieceIds = HashMap<Vec<u8>, u32, BuildHasherDefault<Fnv1a>>;
+
 #[derive(Clone)]
 pub(crate) struct Tokenizer {
-    ids: HashMap<Vec<u8>, u32>,
+    ids: PieceIds,
     scores: Vec<f32>,
     normalization: HashMap<u32, Vec<u32>>,
     unk: u32,
@@ -26,7 +53,8 @@ pub(crate) struct Tokenizer {
 
 impl Tokenizer {
     pub fn new(vocabulary: &Vocabulary, normalization: &NormalizationMap) -> Tokenizer {
-        let mut ids = HashMap::with_capacity(vocabulary.pieces.len());
+        let mut ids =
+            PieceIds::with_capacity_and_hasher(vocabulary.pieces.len(), Default::default());
         for (id, piece) in vocabulary.pieces.iter().enumerate() {
             // The reference keeps the first of duplicate pieces; so do we.
             if !piece.is_empty() {
