@@ -694,7 +694,7 @@ impl Para {
 
     fn flush(&mut self, out: &mut Vec<String>, rules: &OutsideRules) {
         let text = self.text.trim();
-        let outside_ok = self.link_chars == 0 && self.chars >= rules.min_chars;
+        let outside_ok = self.link_chars * 5 <= self.chars && self.chars >= rules.min_chars;
         if is_boilerplate_line(text)
             || is_date_line(text)
             || (self.inside == Some(false) && !outside_ok)
