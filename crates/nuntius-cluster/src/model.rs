@@ -47,6 +47,8 @@ pub struct Params {
     pub probe_terms: usize,
     /// Maximum candidate events scored per article.
     pub max_candidates: usize,
+    /// Maximum candidate stories scored per new event.
+    pub max_story_candidates: usize,
 }
 
 impl Default for Params {
@@ -68,7 +70,8 @@ impl Default for Params {
             story_threshold: 0.3,
             story_window_days: 60,
             probe_terms: 12,
-            max_candidates: 64,
+            max_candidates: 24,
+            max_story_candidates: 16,
         }
     }
 }
@@ -103,16 +106,27 @@ struct Profile {
     size: u32,
     /// Title keys of the latest members.
     titles: Vec<Vec<u64>>,
+    /// Squared IDF-weighted norm of `terms`, kept up to date as terms are added, and the document
+    /// count at its last full recomputation (0: never computed).
+    norm_sq: std::cell::Cell<f64>,
+    norm_docs: std::cell::Cell<u32>,
 }
 
 /// Shared entity rarity (sum of idf) at which the story entity signal reaches 1 − 1/e.
 const STORY_ENTITY_SCALE: f64 = 8.0;
 
+/// Terms of an article kept for the lexical cosine.
+const LEXICAL_TERMS: usize = 64;
+
+/// An article's terms as `(term, weight × idf, idf)` and the vector's norm.
+type Weighted = (Vec<(u64, f64, f64)>, f64);
+
 /// Member titles kept per event for the title signal.
 const TITLES_KEPT: usize = 16;
 
 impl Profile {
-    fn add(&mut self, a: &ArticleFeatures) {
+    /// Adds an article; `idfs` are the current IDFs of `a.terms`, in order, for the norm.
+    fn add(&mut self, a: &ArticleFeatures, idfs: &[f32]) {
         let norm = a
             .terms
             .iter()
@@ -120,8 +134,21 @@ impl Profile {
             .sum::<f32>()
             .sqrt()
             .max(1e-6);
-        for (t, w) in &a.terms {
-            *self.terms.entry(*t).or_default() += w / norm;
+        let tracked = self.norm_docs.get() > 0;
+        let mut delta = 0f64;
+        for ((t, w), idf) in a
+            .terms
+            .iter()
+            .zip(idfs.iter().chain(std::iter::repeat(&1.0)))
+        {
+            let c = self.terms.entry(*t).or_default();
+            let old = f64::from(*c) * f64::from(*idf);
+            *c += w / norm;
+            let new = f64::from(*c) * f64::from(*idf);
+            delta += new * new - old * old;
+        }
+        if tracked {
+            self.norm_sq.set(self.norm_sq.get() + delta);
         }
         for (e, w) in &a.entities {
             *self.entities.entry(*e).or_default() += w;
@@ -159,9 +186,22 @@ impl Profile {
             .fold(0.0, f64::max)
     }
 
-    fn merge(&mut self, other: &Profile) {
-        for (t, w) in &other.terms {
-            *self.terms.entry(*t).or_default() += w;
+    /// Merges another profile; `idf` gives the current IDF of a term, for the norm.
+    fn merge(&mut self, other: &Profile, idf: &dyn Fn(u64) -> f32) {
+        let tracked = self.norm_docs.get() > 0;
+        let mut delta = 0f64;
+        let mut terms: Vec<(&u64, &f32)> = other.terms.iter().collect();
+        terms.sort_by_key(|(t, _)| **t);
+        for (t, w) in terms {
+            let c = self.terms.entry(*t).or_default();
+            let i = f64::from(idf(*t));
+            let old = f64::from(*c) * i;
+            *c += w;
+            let new = f64::from(*c) * i;
+            delta += new * new - old * old;
+        }
+        if tracked {
+            self.norm_sq.set(self.norm_sq.get() + delta);
         }
         for (e, w) in &other.entities {
             *self.entities.entry(*e).or_default() += w;
@@ -283,16 +323,17 @@ impl Clusterer {
     /// belongs to `story`, with no scoring.
     pub fn restore(&mut self, a: &ArticleFeatures, event: ClusterId, story: ClusterId) {
         self.count_document(a);
+        let idfs = self.idfs_of(a);
         let new_event = !self.events.contains_key(&event);
         let ev = self.events.entry(event).or_insert_with(|| EventState {
             story,
             profile: Profile::default(),
             members: Vec::new(),
         });
-        ev.profile.add(a);
+        ev.profile.add(a, &idfs);
         ev.members.push(a.seq);
         let st = self.stories.entry(story).or_default();
-        st.profile.add(a);
+        st.profile.add(a, &idfs);
         if new_event {
             st.events.push(event);
         }
@@ -336,6 +377,7 @@ impl Clusterer {
     /// Assigns an article. `copied_from` lists earlier articles it shares passages with.
     pub fn assign(&mut self, a: &ArticleFeatures, copied_from: &[u64]) -> Decision {
         self.count_document(a);
+        let idfs = self.idfs_of(a);
         let copy_events: Vec<ClusterId> = {
             let mut v: Vec<ClusterId> = copied_from
                 .iter()
@@ -345,13 +387,15 @@ impl Clusterer {
             v.dedup();
             v
         };
+        let weighted = self.weigh(&a.terms);
         let candidates = self.candidates(a, &copy_events);
         let mut best: Option<Evidence> = None;
         for ev in candidates {
             let Some(state) = self.events.get(&ev) else {
                 continue;
             };
-            let evidence = self.score_event(a, ev, &state.profile, copy_events.contains(&ev));
+            let evidence =
+                self.score_event(a, &weighted, ev, &state.profile, copy_events.contains(&ev));
             let better = match &best {
                 None => true,
                 Some(b) => evidence.score > b.score + 1e-12,
@@ -363,11 +407,11 @@ impl Clusterer {
         if let Some(b) = best.as_ref().filter(|b| b.score >= b.threshold) {
             let event = b.target;
             if let Some(state) = self.events.get_mut(&event) {
-                state.profile.add(a);
+                state.profile.add(a, &idfs);
                 state.members.push(a.seq);
                 let story = state.story;
                 if let Some(st) = self.stories.get_mut(&story) {
-                    st.profile.add(a);
+                    st.profile.add(a, &idfs);
                 }
                 for (e, _) in &a.entities {
                     push_posting(&mut self.story_entity_postings, *e, story);
@@ -384,7 +428,7 @@ impl Clusterer {
         }
         let event = self.events.keys().next_back().map_or(1, |k| k + 1);
         let mut profile = Profile::default();
-        profile.add(a);
+        profile.add(a, &idfs);
         let story = self.assign_story(&profile, event);
         self.events.insert(
             event,
@@ -447,26 +491,60 @@ impl Clusterer {
             .collect()
     }
 
-    fn lexical(&self, a: &[(u64, f32)], profile: &HashMap<u64, f32>) -> f64 {
+    /// The article's terms weighted by IDF, and their norm: computed once per comparison round.
+    fn weigh(&self, terms: &[(u64, f32)]) -> Weighted {
+        let mut v: Vec<(u64, f64, f64)> = terms
+            .iter()
+            .map(|(t, w)| {
+                let idf = f64::from(self.idf(self.term_df.get(t)));
+                (*t, f64::from(*w) * idf, idf)
+            })
+            .collect();
+        // The strongest terms carry the cosine; the long tail costs lookups and adds little.
+        if v.len() > LEXICAL_TERMS {
+            v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            v.truncate(LEXICAL_TERMS);
+        }
+        let norm = v.iter().map(|(_, x, _)| x * x).sum::<f64>().sqrt();
+        (v, norm)
+    }
+
+    /// The profile's IDF-weighted norm, recomputed when the profile changed or the corpus grew by
+    /// a twentieth since (IDF moves slowly; recomputing it per comparison dominated ingest time).
+    fn profile_norm(&self, profile: &Profile) -> f64 {
+        let docs = profile.norm_docs.get();
+        if docs == 0 || self.docs > docs + docs / 20 {
+            // Summed in term order so the float result does not depend on hash order.
+            let mut terms: Vec<(&u64, &f32)> = profile.terms.iter().collect();
+            terms.sort_by_key(|(t, _)| **t);
+            let sq: f64 = terms
+                .iter()
+                .map(|(t, c)| (f64::from(**c) * f64::from(self.idf(self.term_df.get(t)))).powi(2))
+                .sum();
+            profile.norm_sq.set(sq);
+            profile.norm_docs.set(self.docs.max(1));
+        }
+        profile.norm_sq.get().max(0.0).sqrt()
+    }
+
+    fn idfs_of(&self, a: &ArticleFeatures) -> Vec<f32> {
+        a.terms
+            .iter()
+            .map(|(t, _)| self.idf(self.term_df.get(t)))
+            .collect()
+    }
+
+    fn lexical(&self, a: &Weighted, profile: &Profile) -> f64 {
         let mut dot = 0f64;
-        let mut na = 0f64;
-        for (t, w) in a {
-            let idf = f64::from(self.idf(self.term_df.get(t)));
-            let x = f64::from(*w) * idf;
-            na += x * x;
-            if let Some(c) = profile.get(t) {
+        for (t, x, idf) in &a.0 {
+            if let Some(c) = profile.terms.get(t) {
                 dot += x * f64::from(*c) * idf;
             }
         }
         if dot == 0.0 {
             return 0.0;
         }
-        let mut nc = 0f64;
-        for (t, c) in profile {
-            let y = f64::from(*c) * f64::from(self.idf(self.term_df.get(t)));
-            nc += y * y;
-        }
-        dot / (na.sqrt() * nc.sqrt()).max(1e-12)
+        dot / (a.1 * self.profile_norm(profile)).max(1e-12)
     }
 
     /// Share of the article's entity weight (rarer entities weigh more) found in the profile.
@@ -509,6 +587,7 @@ impl Clusterer {
     fn score_event(
         &self,
         a: &ArticleFeatures,
+        weighted: &Weighted,
         event: ClusterId,
         profile: &Profile,
         copied: bool,
@@ -516,7 +595,7 @@ impl Clusterer {
         let p = &self.params;
         let mut signals = Vec::new();
         let mut details = Vec::new();
-        let lex = self.lexical(&a.terms, &profile.terms);
+        let lex = self.lexical(weighted, profile);
         signals.push(Signal {
             name: "lexical".into(),
             value: lex,
@@ -587,6 +666,14 @@ impl Clusterer {
         }
     }
 
+    /// Scores article `a` against article `b` alone, with the same signals and weights an event
+    /// comparison uses and the document frequencies seen so far.
+    pub fn pair_score(&self, a: &ArticleFeatures, b: &ArticleFeatures, copied: bool) -> Evidence {
+        let mut profile = Profile::default();
+        profile.add(b, &self.idfs_of(b));
+        self.score_event(a, &self.weigh(&a.terms), 0, &profile, copied)
+    }
+
     fn assign_story(&mut self, event_profile: &Profile, event: ClusterId) -> StoryDecision {
         let p = self.params.clone();
         let mut votes: BTreeMap<ClusterId, f32> = BTreeMap::new();
@@ -619,7 +706,8 @@ impl Clusterer {
             v
         };
         let day = event_profile.median_day();
-        for (_, story) in ranked.into_iter().take(self.params.max_candidates) {
+        let event_weighted = self.weigh(&event_terms);
+        for (_, story) in ranked.into_iter().take(self.params.max_story_candidates) {
             let Some(st) = self.stories.get(&story) else {
                 continue;
             };
@@ -632,7 +720,7 @@ impl Clusterer {
             }
             let (_, shared) = self.entity_overlap(&event_entities, &st.profile.entities);
             let ent = self.shared_entity_evidence(&event_entities, &st.profile.entities);
-            let lex = self.lexical(&event_terms, &st.profile.terms);
+            let lex = self.lexical(&event_weighted, &st.profile);
             let mut signals = vec![
                 Signal {
                     name: "entities".into(),
@@ -691,8 +779,14 @@ impl Clusterer {
             Some(s) => (s, false),
             None => (self.stories.keys().next_back().map_or(1, |k| k + 1), true),
         };
+        let idf: HashMap<u64, f32> = event_profile
+            .terms
+            .keys()
+            .map(|t| (*t, self.idf(self.term_df.get(t))))
+            .collect();
         let st = self.stories.entry(story).or_default();
-        st.profile.merge(event_profile);
+        st.profile
+            .merge(event_profile, &|t| idf.get(&t).copied().unwrap_or(1.0));
         st.events.push(event);
         for e in event_profile.entities.keys() {
             push_posting(&mut self.story_entity_postings, *e, story);

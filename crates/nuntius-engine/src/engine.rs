@@ -3,6 +3,7 @@
 //! the store on open, so an ingest that runs later continues incrementally.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use nuntius_analysis::entities::{EntityRecord, Registry};
@@ -26,6 +27,44 @@ pub struct StoredFeatures {
     pub cites_source: bool,
 }
 
+/// `(source, line hash)` pairs known to repeat across a source's documents.
+pub type Boilerplate = HashSet<(String, u64)>;
+
+/// Analyses raw articles on `threads` threads, keeping their order. Pure apart from threads.
+pub fn analyze_batch(
+    raws: Vec<RawArticle>,
+    boilerplate: &Boilerplate,
+    threads: usize,
+) -> Result<Vec<(RawArticle, Analysis)>> {
+    let chunk = raws.len().div_ceil(threads.max(1)).max(1);
+    let analyses: Vec<Analysis> = std::thread::scope(|scope| {
+        let handles: Vec<_> = raws
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|raw| {
+                            let source = source_key(raw);
+                            nuntius_analysis::analyze(raw, &|h| {
+                                boilerplate.contains(&(source.clone(), h))
+                            })
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(raws.len());
+        for h in handles {
+            match h.join() {
+                Ok(part) => out.extend(part),
+                Err(_) => anyhow::bail!("analysis of a batch panicked; the batch is not stored"),
+            }
+        }
+        Ok(out)
+    })?;
+    Ok(raws.into_iter().zip(analyses).collect())
+}
+
 /// Outcome counts of one ingest.
 #[derive(Debug, Default, Clone)]
 pub struct IngestSummary {
@@ -46,7 +85,7 @@ pub struct Engine {
     sides: HashMap<u64, (bool, Option<i64>)>,
     /// Texts of articles ingested by this process, to align passages without a store read.
     texts: HashMap<u64, String>,
-    boilerplate: HashSet<(String, u64)>,
+    boilerplate: Boilerplate,
     line_docs: HashMap<(String, u64), u32>,
     events_story: BTreeMap<u64, u64>,
     next_seq: u64,
@@ -125,19 +164,50 @@ impl Engine {
         raws: Vec<RawArticle>,
         summary: &mut IngestSummary,
     ) -> Result<()> {
-        let mut fresh = Vec::with_capacity(raws.len());
-        for raw in raws {
+        let raws = self.drop_known(raws, summary);
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        let analyzed = analyze_batch(raws, &self.boilerplate, threads)?;
+        self.place_batch(analyzed, summary)
+    }
+
+    /// Removes (and counts) records whose identity is already stored.
+    pub fn drop_known(
+        &self,
+        raws: Vec<RawArticle>,
+        summary: &mut IngestSummary,
+    ) -> Vec<RawArticle> {
+        let before = raws.len();
+        let kept: Vec<RawArticle> = raws
+            .into_iter()
+            .filter(|r| !self.ids.contains(&identity(r)))
+            .collect();
+        let skipped = (before - kept.len()) as u64;
+        summary.read += skipped;
+        summary.already_stored += skipped;
+        kept
+    }
+
+    /// The lines known as boilerplate per source, for analysing a batch on another thread.
+    pub fn boilerplate_snapshot(&self) -> Arc<Boilerplate> {
+        Arc::new(self.boilerplate.clone())
+    }
+
+    /// Places analysed articles in arrival order and writes them in one transaction.
+    pub fn place_batch(
+        &mut self,
+        analyzed: Vec<(RawArticle, Analysis)>,
+        summary: &mut IngestSummary,
+    ) -> Result<()> {
+        let mut batch = Batch::default();
+        for (raw, analysis) in analyzed {
             summary.read += 1;
             let id = identity(&raw);
             if !self.ids.insert(id.clone()) {
                 summary.already_stored += 1;
                 continue;
             }
-            fresh.push((id, raw));
-        }
-        let analyses = self.analyze_all(&fresh);
-        let mut batch = Batch::default();
-        for ((id, raw), analysis) in fresh.into_iter().zip(analyses) {
             let row = self.place(id, &raw, analysis, &mut batch)?;
             if row.duplicate_of.is_some() {
                 summary.duplicates += 1;
@@ -160,35 +230,6 @@ impl Engine {
             .write_batch(&batch)
             .context("writing a batch to the store")?;
         Ok(())
-    }
-
-    fn analyze_all(&self, fresh: &[(String, RawArticle)]) -> Vec<Analysis> {
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8);
-        let chunk = fresh.len().div_ceil(threads).max(1);
-        let boilerplate = &self.boilerplate;
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = fresh
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|(_, raw)| {
-                                let source = source_key(raw);
-                                nuntius_analysis::analyze(raw, &|h| {
-                                    boilerplate.contains(&(source.clone(), h))
-                                })
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
-        })
     }
 
     fn place(
@@ -347,16 +388,16 @@ impl Engine {
         })
     }
 
-    fn text_of(&self, seq: u64) -> Result<Option<String>> {
+    fn text_of(&self, seq: u64) -> Result<Option<std::borrow::Cow<'_, str>>> {
         if let Some(t) = self.texts.get(&seq) {
-            return Ok(Some(t.clone()));
+            return Ok(Some(std::borrow::Cow::Borrowed(t.as_str())));
         }
         Ok(self.store.article(seq)?.map(|a| {
-            if a.text.trim().is_empty() {
+            std::borrow::Cow::Owned(if a.text.trim().is_empty() {
                 a.title
             } else {
                 a.text
-            }
+            })
         }))
     }
 
@@ -383,7 +424,14 @@ impl Engine {
                 }
             }
         }
-        let mut ranked: Vec<(u32, u64)> = hits.into_iter().map(|(s, n)| (n, s)).collect();
+        // One shared sampled shingle is often a stock phrase; a copied passage of
+        // MIN_PASSAGE_WORDS words leaves about two at the sampling rate.
+        let min_hits = if fp.0.len() < 8 { 1 } else { 2 };
+        let mut ranked: Vec<(u32, u64)> = hits
+            .into_iter()
+            .filter(|(_, n)| *n >= min_hits)
+            .map(|(s, n)| (n, s))
+            .collect();
         ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         let mut out = Vec::new();
         for (_, other) in ranked.into_iter().take(MAX_REUSE_CANDIDATES) {

@@ -49,7 +49,7 @@ pub trait WebReader {
 /// Options resolved once from the command line.
 #[derive(Default)]
 pub struct ReadOptions<'a> {
-    pub web: Option<&'a dyn WebReader>,
+    pub web: Option<&'a (dyn WebReader + Sync)>,
 }
 
 /// Reads every path in order (directories recursively, sorted by name so that runs are

@@ -27,6 +27,21 @@ pub enum EvalCommand {
         #[arg(long)]
         predictions: Option<PathBuf>,
     },
+    /// SemEval-2022 Task 8 style: similarity of listed article pairs, Pearson against −overall.
+    Pairs {
+        #[arg(long)]
+        pairs: PathBuf,
+        #[arg(long)]
+        articles: PathBuf,
+    },
+    /// Same-event pair recall on silver pairs (DICE): a pair is found when both articles share an
+    /// event or one is a duplicate or copy of the other.
+    SameEvent {
+        #[arg(long)]
+        pairs: PathBuf,
+        #[arg(long)]
+        articles: PathBuf,
+    },
 }
 
 pub fn run(cmd: EvalCommand) -> Result<ExitCode> {
@@ -36,6 +51,32 @@ pub fn run(cmd: EvalCommand) -> Result<ExitCode> {
             json,
             predictions,
         } => eval_clusters(&gold, json, predictions.as_deref()),
+        EvalCommand::Pairs { pairs, articles } => {
+            let scored = pair_similarities(&pairs, &articles)?;
+            let (xs, ys): (Vec<f64>, Vec<f64>) = scored
+                .iter()
+                .filter_map(|p| Some((p.similarity, -p.overall?)))
+                .unzip();
+            println!("pairs: {} scored of {} listed", xs.len(), scored.len());
+            println!("pearson vs -overall: {:.3}", pearson(&xs, &ys));
+            let mut by_lang: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+            for p in &scored {
+                if let Some(o) = p.overall {
+                    let e = by_lang.entry(p.langs.clone()).or_default();
+                    e.0.push(p.similarity);
+                    e.1.push(-o);
+                }
+            }
+            for (langs, (x, y)) in by_lang {
+                println!(
+                    "  {langs:<6} n={:<4} pearson {:.3}",
+                    x.len(),
+                    pearson(&x, &y)
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        EvalCommand::SameEvent { pairs, articles } => same_event_recall(&pairs, &articles),
     }
 }
 
@@ -278,6 +319,206 @@ impl Scores {
             cross_pairwise: f1(ratio(ctp, cpp), ratio(ctp, cgp)),
         }
     }
+}
+
+/// Reads a JSONL(.gz) articles file fully.
+fn read_articles(path: &std::path::Path) -> Result<Vec<RawArticle>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    nuntius_readers::read_paths(
+        &[path.to_path_buf()],
+        &nuntius_readers::ReadOptions::default(),
+        &mut |item| match item {
+            Ok(a) => out.push(a),
+            Err(e) => errors.push(e.to_string()),
+        },
+    );
+    if let Some(e) = errors.first() {
+        eprintln!("warning: {} unreadable records, first: {e}", errors.len());
+    }
+    Ok(out)
+}
+
+/// Ingests `articles` into a fresh in-memory engine (date order, undated last, file order otherwise).
+fn ingest_in_memory(mut articles: Vec<RawArticle>) -> Result<Engine> {
+    articles.sort_by(|a, b| match (&a.date, &b.date) {
+        (Some(x), Some(y)) => x.cmp(y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => std::cmp::Ordering::Equal,
+    });
+    let mut engine = Engine::open(Box::new(SqliteStore::in_memory()?), Params::default())?;
+    let mut summary = IngestSummary::default();
+    for chunk in articles.chunks(512) {
+        engine.ingest_batch(chunk.to_vec(), &mut summary)?;
+    }
+    Ok(engine)
+}
+
+struct PairScore {
+    id: String,
+    similarity: f64,
+    overall: Option<f64>,
+    langs: String,
+}
+
+/// `pair_id,id1,id2,...` rows, with `overall` when the file has it.
+fn read_pairs(path: &std::path::Path) -> Result<Vec<BTreeMap<String, String>>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut lines = text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap_or("")
+        .split(',')
+        .map(|h| h.trim().to_string())
+        .collect();
+    Ok(lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            header
+                .iter()
+                .cloned()
+                .zip(l.split(',').map(|v| v.trim().to_string()))
+                .collect()
+        })
+        .collect())
+}
+
+fn pair_similarities(
+    pairs: &std::path::Path,
+    articles: &std::path::Path,
+) -> Result<Vec<PairScore>> {
+    let rows = read_pairs(pairs)?;
+    let engine = ingest_in_memory(read_articles(articles)?)?;
+    let store = engine.store();
+    let mut out = Vec::new();
+    for row in rows {
+        let (Some(id1), Some(id2)) = (row.get("id1"), row.get("id2")) else {
+            continue;
+        };
+        let (Some(a), Some(b)) = (store.article_by_id(id1)?, store.article_by_id(id2)?) else {
+            eprintln!(
+                "warning: pair {} names an article not in the file",
+                row.get("pair_id").map_or("?", |s| s.as_str())
+            );
+            continue;
+        };
+        let fa: nuntius_engine::engine::StoredFeatures = serde_json::from_str(&a.features)?;
+        let fb: nuntius_engine::engine::StoredFeatures = serde_json::from_str(&b.features)?;
+        let (ta, tb) = (content(&a), content(&b));
+        let copied = nuntius_dedup::find_reuse(
+            ta,
+            &nuntius_dedup::normalised_words(ta),
+            tb,
+            &nuntius_dedup::normalised_words(tb),
+        )
+        .is_some();
+        let e1 = engine
+            .clusterer()
+            .pair_score(&fa.cluster, &fb.cluster, copied);
+        let e2 = engine
+            .clusterer()
+            .pair_score(&fb.cluster, &fa.cluster, copied);
+        let score = (e1.score + e2.score) / 2.0;
+        let threshold = e1.threshold.max(1e-9);
+        let similarity = score.max(0.0) / (score.max(0.0) + threshold);
+        out.push(PairScore {
+            id: row.get("pair_id").cloned().unwrap_or_default(),
+            similarity,
+            overall: row.get("overall").and_then(|v| v.parse().ok()),
+            langs: format!(
+                "{}-{}",
+                row.get("lang1").map_or("?", |s| s.as_str()),
+                row.get("lang2").map_or("?", |s| s.as_str())
+            ),
+        });
+    }
+    Ok(out)
+}
+
+fn content(a: &nuntius_store::ArticleRow) -> &str {
+    if a.text.trim().is_empty() {
+        &a.title
+    } else {
+        &a.text
+    }
+}
+
+/// `nuntius similarity`: prints `pair_id,similarity` per pair.
+pub fn print_similarities(pairs: &std::path::Path, articles: &std::path::Path) -> Result<ExitCode> {
+    println!("pair_id,similarity");
+    for p in pair_similarities(pairs, articles)? {
+        println!("{},{:.6}", p.id, p.similarity);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn pearson(x: &[f64], y: &[f64]) -> f64 {
+    let n = x.len().min(y.len()) as f64;
+    if n < 2.0 {
+        return 0.0;
+    }
+    let mx = x.iter().sum::<f64>() / n;
+    let my = y.iter().sum::<f64>() / n;
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in x.iter().zip(y) {
+        sxy += (a - mx) * (b - my);
+        sxx += (a - mx) * (a - mx);
+        syy += (b - my) * (b - my);
+    }
+    sxy / (sxx.sqrt() * syy.sqrt()).max(1e-12)
+}
+
+fn same_event_recall(pairs: &std::path::Path, articles: &std::path::Path) -> Result<ExitCode> {
+    let rows = read_pairs(pairs)?;
+    let started = std::time::Instant::now();
+    let raws = read_articles(articles)?;
+    let n = raws.len();
+    let engine = ingest_in_memory(raws)?;
+    let secs = started.elapsed().as_secs_f64();
+    let store = engine.store();
+    let mut event: HashMap<String, (u64, u64)> = HashMap::new();
+    let mut dup: HashMap<u64, u64> = HashMap::new();
+    let mut sizes: HashMap<u64, u64> = HashMap::new();
+    store.for_each_article(&mut |a| {
+        *sizes.entry(a.event).or_default() += 1;
+        if let Some(d) = a.duplicate_of {
+            dup.insert(a.seq, d);
+        }
+        event.insert(a.id, (a.seq, a.event));
+    })?;
+    let copies: std::collections::HashSet<(u64, u64)> = store
+        .copies()?
+        .into_iter()
+        .flat_map(|c| [(c.copy, c.origin), (c.origin, c.copy)])
+        .collect();
+    let (mut found, mut listed) = (0usize, 0usize);
+    for row in &rows {
+        let (Some(a), Some(b)) = (
+            row.get("id1").and_then(|i| event.get(i)),
+            row.get("id2").and_then(|i| event.get(i)),
+        ) else {
+            continue;
+        };
+        listed += 1;
+        if a.1 == b.1
+            || dup.get(&a.0) == Some(&b.0)
+            || dup.get(&b.0) == Some(&a.0)
+            || copies.contains(&(a.0, b.0))
+        {
+            found += 1;
+        }
+    }
+    let created: u64 = sizes.values().map(|k| k * (k.saturating_sub(1)) / 2).sum();
+    println!("articles: {n}, events: {}", sizes.len());
+    println!(
+        "listed same-event pairs: {listed}, found: {found}, recall: {:.3}",
+        found as f64 / listed.max(1) as f64
+    );
+    println!("same-event pairs created by the run: {created}");
+    println!("ingest: {:.0} articles/s", n as f64 / secs.max(1e-9));
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

@@ -70,6 +70,13 @@ enum Command {
         #[command(subcommand)]
         what: BenchCommand,
     },
+    /// Similarity of listed article pairs (`pair_id,id1,id2,...` CSV), printed as `pair_id,similarity`.
+    Similarity {
+        #[arg(long)]
+        pairs: PathBuf,
+        #[arg(long)]
+        articles: PathBuf,
+    },
     /// Quality against labelled data.
     Eval {
         #[command(subcommand)]
@@ -163,6 +170,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval { what } => eval::run(what),
+        Command::Similarity { pairs, articles } => eval::print_similarities(&pairs, &articles),
     }
 }
 
