@@ -75,6 +75,10 @@ pub fn choose_date(raw: &RawArticle, lines: &[Line<'_>]) -> Option<DatedBy> {
         .collect();
     candidates
         .retain(|c| c.origin != DateOrigin::Text || trusted.iter().all(|t| agrees(t, &c.date)));
+    // The crawl date says only that the article existed by then: a last resort.
+    if candidates.iter().any(|c| c.origin != DateOrigin::Warc) {
+        candidates.retain(|c| c.origin != DateOrigin::Warc);
+    }
     candidates
         .into_iter()
         .enumerate()

@@ -7,6 +7,7 @@
 pub mod datadir;
 pub mod engine;
 pub mod view;
+pub mod web;
 
 pub use engine::{identity, Engine, IngestSummary};
 

@@ -27,6 +27,14 @@ pub enum EvalCommand {
         #[arg(long)]
         predictions: Option<PathBuf>,
     },
+    /// Article extraction on a segment-annotated page set (pages.tar.zst + evaldata.json in DIR):
+    /// precision/recall/F1 of must-have and must-not-have segments, and pages/s.
+    Extraction {
+        dir: PathBuf,
+        /// Write `{url: text}` predictions here, for the reference scorer.
+        #[arg(long)]
+        predictions: Option<PathBuf>,
+    },
     /// SemEval-2022 Task 8 style: similarity of listed article pairs, Pearson against −overall.
     Pairs {
         #[arg(long)]
@@ -77,6 +85,24 @@ pub fn run(cmd: EvalCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         EvalCommand::SameEvent { pairs, articles } => same_event_recall(&pairs, &articles),
+        EvalCommand::Extraction { dir, predictions } => {
+            let score = nuntius_web::commands::eval_segments(&dir)?;
+            let f1 = score.f1;
+            println!("pages: {}", score.pages);
+            println!(
+                "precision {:.3}  recall {:.3}  F1 {:.3}",
+                score.precision, score.recall, f1
+            );
+            println!("extraction: {:.1} pages/s wall", score.pages_per_second);
+            if let Some(cpu) = score.pages_per_cpu_second {
+                println!("extraction: {cpu:.1} pages per CPU-second (one thread)");
+            }
+            if let Some(p) = predictions {
+                std::fs::write(&p, serde_json::to_string(&score.predictions)?)
+                    .with_context(|| format!("cannot write {}", p.display()))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -65,6 +65,13 @@ enum Command {
         #[arg(long)]
         text: bool,
     },
+    /// Extract articles from HTML pages, WARC files and feeds; one JSON object per page.
+    Extract {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value = "jsonl")]
+        format: ExportFormat,
+    },
     /// Benchmarks that print figures.
     Bench {
         #[command(subcommand)]
@@ -93,6 +100,8 @@ enum ExportFormat {
 enum BenchCommand {
     /// Ingest a file into a fresh temporary store; print articles/s and peak memory.
     Ingest { path: PathBuf },
+    /// Extract every page under a directory (one thread); print pages/s and peak memory.
+    Extract { dir: PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -163,6 +172,30 @@ fn run(cli: Cli) -> Result<ExitCode> {
             out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Extract {
+            paths,
+            format: ExportFormat::Jsonl,
+        } => {
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            let summary = nuntius_web::commands::extract_jsonl(&paths, &mut out)?;
+            out.flush()?;
+            eprintln!(
+                "files {}, pages {}, errors {}",
+                summary.files, summary.pages, summary.errors
+            );
+            Ok(if summary.errors == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
+        }
+        Command::Bench {
+            what: BenchCommand::Extract { dir },
+        } => {
+            let mut out = io::stdout().lock();
+            nuntius_web::commands::bench_extract(&dir, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench {
             what: BenchCommand::Ingest { path },
         } => {
@@ -207,18 +240,14 @@ fn ingest(
         );
         bar
     });
-    let summary = nuntius_engine::ingest_paths(
-        engine,
-        paths,
-        &ReadOptions::default(),
-        batch_size,
-        &mut |s| {
-            if let Some(bar) = &bar {
-                bar.set_position(s.read);
-                bar.set_message(format!("{} errors", s.failed.len()));
-            }
-        },
-    )?;
+    let web = nuntius_engine::web::WebFormats;
+    let options = ReadOptions { web: Some(&web) };
+    let summary = nuntius_engine::ingest_paths(engine, paths, &options, batch_size, &mut |s| {
+        if let Some(bar) = &bar {
+            bar.set_position(s.read);
+            bar.set_message(format!("{} errors", s.failed.len()));
+        }
+    })?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

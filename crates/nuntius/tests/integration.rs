@@ -281,3 +281,36 @@ fn gzip_and_stdin_inputs() {
         .collect();
     assert_eq!(ids, vec!["g1", "s1"]);
 }
+
+#[test]
+fn web_pages_warc_and_feeds_are_ingested_with_their_dates_and_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, err, code) = nuntius(
+        dir.path(),
+        &["ingest", "crates/nuntius-web/tests/fixtures/"],
+    );
+    assert_eq!(code, 2, "bad files must show in the exit code: {err}");
+    assert!(err.contains("binary.html record 0"), "{err}");
+    assert!(err.contains("truncated.html.gz"), "{err}");
+    let arts = export(dir.path());
+    let rss = arts
+        .iter()
+        .find(|a| a["url"] == "https://wire.example/rates")
+        .expect("rss item");
+    assert_eq!(rss["published_from"], "feed");
+    assert_eq!(rss["cited_source"], "Agency Press");
+    let html = by_path(&arts, "article.html");
+    assert_eq!(html["title"], "Harbour reopens after storm");
+    assert_eq!(html["published_from"], "meta");
+    let crawl: Vec<&Value> = arts
+        .iter()
+        .filter(|a| a["path"].as_str().is_some_and(|p| p.contains(".warc")))
+        .collect();
+    assert!(
+        crawl.iter().any(|a| a["published_from"] == "warc"),
+        "a page without its own date takes the crawl date"
+    );
+    let cp1251 = by_path(&arts, "cp1251.html");
+    assert_eq!(cp1251["lang"], "ru");
+    assert_eq!(cp1251["title"], "Новости");
+}
