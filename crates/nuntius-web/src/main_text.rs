@@ -274,6 +274,10 @@ fn class_and_id(node: &crate::dom::Node) -> String {
             s.push_str(&v.to_ascii_lowercase());
         }
     }
+    // A "commentary" is an opinion article, not a comment section.
+    if s.contains("commentary") {
+        s = s.replace("commentary", "opinion");
+    }
     s
 }
 
