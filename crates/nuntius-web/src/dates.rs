@@ -28,8 +28,9 @@ fn iso(s: &str) -> Option<String> {
     if b.len() < 10 || !matches!(b[4], b'-' | b'/') || b[7] != b[4] {
         return None;
     }
-    let date = ymd(num(&s[0..4])?, num(&s[5..7])?, num(&s[8..10])?)?;
-    let rest = &s[10..];
+    // `get` rather than indexing: a multi-byte character may sit at any of these offsets.
+    let date = ymd(num(s.get(0..4)?)?, num(s.get(5..7)?)?, num(s.get(8..10)?)?)?;
+    let rest = s.get(10..)?;
     let Some(time) = rest.strip_prefix(['T', ' ']) else {
         return Some(date);
     };
@@ -38,11 +39,11 @@ fn iso(s: &str) -> Option<String> {
     if tb.len() < 5 || tb[2] != b':' {
         return Some(date);
     }
-    let (h, mi) = (num(&time[0..2])?, num(&time[3..5])?);
+    let (h, mi) = (num(time.get(0..2)?)?, num(time.get(3..5)?)?);
     let mut i = 5;
     let mut sec = 0;
     if tb.get(5) == Some(&b':') && tb.len() >= 8 {
-        sec = num(&time[6..8]).unwrap_or(0);
+        sec = time.get(6..8).and_then(num).unwrap_or(0);
         i = 8;
     }
     if tb.get(i) == Some(&b'.') {
@@ -54,7 +55,9 @@ fn iso(s: &str) -> Option<String> {
     let offset = match tb.get(i) {
         Some(b'Z' | b'z') => "+00:00".to_string(),
         Some(b'+' | b'-') => {
-            let digits: String = time[i + 1..]
+            let digits: String = time
+                .get(i + 1..)
+                .unwrap_or("")
                 .chars()
                 .filter(char::is_ascii_digit)
                 .take(4)
@@ -300,6 +303,13 @@ mod tests {
         check("5 de marzo de 2024", Some("2024-03-05"));
         check("Copyright 2019", None);
         check("2024-13-45", None);
+        // Regression: a multi-byte character at a fixed offset used to panic on slicing.
+        check("2024-03-0é", None);
+        check("2024-03-05T1é:00", Some("2024-03-05"));
+        check(
+            "2024-03-05T10:20:0é+01:00",
+            Some("2024-03-05T10:20:00+01:00"),
+        );
     }
 
     #[test]
