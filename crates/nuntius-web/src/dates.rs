@@ -306,10 +306,7 @@ mod tests {
         // Regression: a multi-byte character at a fixed offset used to panic on slicing.
         check("2024-03-0é", None);
         check("2024-03-05T1é:00", Some("2024-03-05"));
-        check(
-            "2024-03-05T10:20:0é+01:00",
-            Some("2024-03-05T10:20:00+01:00"),
-        );
+        check("2024-03-05T10:20:0é+01:00", Some("2024-03-05"));
     }
 
     #[test]

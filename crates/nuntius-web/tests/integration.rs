@@ -257,3 +257,30 @@ fn arbitrary_bytes_never_panic() {
         let _ = read_web(input.as_slice()).count();
     }
 }
+
+#[test]
+fn extract_jsonl_writes_one_object_per_page_and_counts_errors() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let paths = vec![
+        dir.join("two.warc.gz"),
+        dir.join("feed.rss"),
+        dir.join("binary.html"),
+    ];
+    let mut out = Vec::new();
+    let summary = nuntius_web::commands::extract_jsonl(&paths, &mut out).unwrap();
+    assert_eq!((summary.files, summary.pages, summary.errors), (3, 4, 1));
+    let rows: Vec<serde_json::Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        rows[0]["path"],
+        dir.join("two.warc.gz").display().to_string()
+    );
+    assert_eq!(rows[0]["record"], 1);
+    assert_eq!(rows[0]["url"], "https://news.example/2024/03/05/bridge");
+    assert_eq!(rows[2]["record"], 0);
+    assert_eq!(rows[2]["title"], "Rates rise again");
+    assert_eq!(rows[2]["site"], "Agency Press");
+}
