@@ -11,6 +11,7 @@ mod dates;
 mod dom;
 mod error;
 mod feed;
+mod gzip;
 mod main_text;
 mod metadata;
 mod page;

@@ -3,9 +3,9 @@
 
 use crate::error::RecordError;
 use crate::feed::{parse_feed, FeedItem};
+use crate::gzip::ResyncGz;
 use crate::page::{extract_page, looks_binary, Page, MAX_PAGE_BYTES};
 use crate::warc::WarcRecords;
-use flate2::read::MultiGzDecoder;
 use std::io::{Chain, Cursor, Read};
 
 /// Feeds are read whole; larger ones are refused.
@@ -83,7 +83,7 @@ pub struct WebRecord {
 
 /// Plain or gzip input, chosen by the magic bytes.
 enum Source<R: Read> {
-    Gzip(MultiGzDecoder<Chain<Cursor<Vec<u8>>, R>>),
+    Gzip(ResyncGz<std::io::BufReader<Chain<Cursor<Vec<u8>>, R>>>),
     PlainPeeked(Chain<Cursor<Vec<u8>>, R>),
 }
 
@@ -106,8 +106,45 @@ fn read_prefix<R: Read>(r: &mut R, n: usize) -> std::io::Result<Vec<u8>> {
 /// The records of one input, whichever format it has (an iterator; see [`read_web`]).
 pub struct WebRecords<R: Read>(Inner<R>);
 
-/// Input with its sniffed first bytes put back in front.
-type Peeked<R> = Chain<Cursor<Vec<u8>>, R>;
+/// Input with its sniffed first bytes put back in front, and the read error that
+/// ended sniffing (if any) replayed at the place where it happened.
+pub struct Peeked<R: Read> {
+    prefix: Cursor<Vec<u8>>,
+    pending: Option<std::io::Error>,
+    rest: R,
+}
+
+impl<R: Read> Read for Peeked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.prefix.read(buf)?;
+        if n > 0 || buf.is_empty() {
+            return Ok(n);
+        }
+        if let Some(e) = self.pending.take() {
+            return Err(e);
+        }
+        self.rest.read(buf)
+    }
+}
+
+/// Reads up to `n` bytes, keeping what came before a read error.
+fn read_prefix_lenient<R: Read>(r: &mut R, n: usize) -> (Vec<u8>, Option<std::io::Error>) {
+    let mut buf = vec![0u8; n];
+    let mut filled = 0;
+    while filled < n {
+        match r.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(k) => filled += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                buf.truncate(filled);
+                return (buf, Some(e));
+            }
+        }
+    }
+    buf.truncate(filled);
+    (buf, None)
+}
 
 enum Inner<R: Read> {
     Done,
@@ -148,19 +185,25 @@ pub fn read_web<R: Read>(input: R) -> WebRecords<R> {
     let rejoined = Cursor::new(magic.clone()).chain(input);
     let gzip = magic == [0x1f, 0x8b];
     let mut source = if gzip {
-        Source::Gzip(MultiGzDecoder::new(rejoined))
+        Source::Gzip(ResyncGz::new(std::io::BufReader::new(rejoined)))
     } else {
         Source::PlainPeeked(rejoined)
     };
-    let prefix = match read_prefix(&mut source, SNIFF_BYTES) {
-        Ok(p) => p,
-        Err(e) => return fail(describe_read_error(&e, gzip)),
-    };
+    let (prefix, pending) = read_prefix_lenient(&mut source, SNIFF_BYTES);
+    if prefix.is_empty() {
+        if let Some(e) = pending {
+            return fail(describe_read_error(&e, gzip));
+        }
+    }
     if prefix.is_empty() {
         return WebRecords(Inner::Done);
     }
     let format = sniff_format(&prefix);
-    let mut whole = Cursor::new(prefix).chain(source);
+    let mut whole = Peeked {
+        prefix: Cursor::new(prefix),
+        pending,
+        rest: source,
+    };
     match format {
         Format::Warc => WebRecords(Inner::Warc(Box::new(WarcRecords::new(whole)))),
         Format::Feed => match read_bounded(&mut whole, MAX_FEED_BYTES, gzip) {

@@ -9,6 +9,8 @@ use std::io::{BufRead, BufReader, Read};
 
 /// A WARC header block larger than this is broken input.
 const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// Read errors passed over while looking for the next record.
+const MAX_RESYNC_ERRORS: usize = 16;
 /// Lines scanned while looking for the next record after a broken one.
 const MAX_RESYNC_LINES: usize = 1_000_000;
 
@@ -108,11 +110,19 @@ impl<R: Read> WarcRecords<R> {
         Ok(Some(header))
     }
 
-    /// After a broken header, skips lines until the next `WARC/` line.
+    /// After a broken record, skips lines until the next `WARC/` line. Read errors
+    /// (a corrupt gzip member) are passed over a bounded number of times: the gzip
+    /// layer resumes at the next member.
     fn resync(&mut self) -> bool {
+        let mut errors = 0;
         for _ in 0..MAX_RESYNC_LINES {
             let buf = match self.input.fill_buf() {
-                Ok([]) | Err(_) => return false,
+                Ok([]) => return false,
+                Err(_) if errors < MAX_RESYNC_ERRORS => {
+                    errors += 1;
+                    continue;
+                }
+                Err(_) => return false,
                 Ok(b) => b,
             };
             if buf.starts_with(b"WARC/") {
@@ -120,6 +130,7 @@ impl<R: Read> WarcRecords<R> {
             }
             match self.read_line() {
                 Ok(Some(_)) => {}
+                Err(_) if errors < MAX_RESYNC_ERRORS => errors += 1,
                 _ => return false,
             }
         }
@@ -156,7 +167,7 @@ impl<R: Read> WarcRecords<R> {
                     return self.error(index, "input ends inside a WARC record");
                 }
                 Err(e) => {
-                    self.done = true;
+                    self.done = !self.resync();
                     return self.error(index, format!("reading WARC record: {e}"));
                 }
             }
@@ -176,7 +187,7 @@ impl<R: Read> WarcRecords<R> {
                 return self.error(index, "input ends inside a WARC record");
             }
             Err(e) => {
-                self.done = true;
+                self.done = !self.resync();
                 return self.error(index, format!("reading WARC record: {e}"));
             }
         }

@@ -284,3 +284,14 @@ fn extract_jsonl_writes_one_object_per_page_and_counts_errors() {
     assert_eq!(rows[2]["title"], "Rates rise again");
     assert_eq!(rows[2]["site"], "Agency Press");
 }
+
+/// Regression: a corrupt gzip member used to end the whole WARC file.
+#[test]
+fn corrupt_gzip_member_costs_only_its_record() {
+    let recs = records("corrupt-member.warc.gz");
+    let pages: Vec<_> = recs.iter().filter_map(|r| r.as_ref().ok()).collect();
+    let errors: Vec<_> = recs.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert_eq!(pages.len(), 2, "{recs:?}");
+    assert!(!errors.is_empty(), "{recs:?}");
+    assert!(pages[1].page.as_ref().unwrap().text.contains("library"));
+}
