@@ -255,6 +255,20 @@ fn arbitrary_bytes_never_panic() {
             Some("text/html; charset=x"),
         );
         let _ = read_web(input.as_slice()).count();
+        // The same bytes gzipped, then damaged: the gzip resync path must end too.
+        let mut gz = Vec::new();
+        {
+            use std::io::Write;
+            let mut enc = flate2::write::GzEncoder::new(&mut gz, flate2::Compression::fast());
+            enc.write_all(&input).unwrap();
+            enc.finish().unwrap();
+        }
+        let copy = gz.clone();
+        gz.extend_from_slice(&copy);
+        let at = (next() as usize) % gz.len();
+        gz[at] ^= (next() % 255 + 1) as u8;
+        gz.truncate(gz.len() - (next() as usize) % 8);
+        let _ = read_web(gz.as_slice()).count();
     }
 }
 
