@@ -23,6 +23,8 @@ pub struct Analysis {
     pub mentions: Vec<Mention>,
     /// Stemmed, folded terms of the title, names left out (they are in `mentions`).
     pub title_terms: Vec<String>,
+    /// Whether the title was written by the source (false: made from the first words of the text).
+    pub title_given: bool,
     /// Stemmed, folded terms of the clean text.
     pub body_terms: Vec<String>,
     /// Hashes of the body's lines, for cross-document boilerplate statistics.
@@ -41,6 +43,7 @@ pub fn analyze(raw: &RawArticle, is_source_boilerplate: &dyn Fn(u64) -> bool) ->
         .map(str::trim)
         .unwrap_or("")
         .to_string();
+    let title_given = !title.is_empty();
     if title.is_empty() {
         // Untitled records are titled by their first sentence, cut at a word boundary.
         title = first_words(&text, 14);
@@ -82,6 +85,7 @@ pub fn analyze(raw: &RawArticle, is_source_boilerplate: &dyn Fn(u64) -> bool) ->
         dated,
         mentions,
         title_terms,
+        title_given,
         body_terms,
         line_hashes,
     }

@@ -25,6 +25,7 @@ pub struct ArticleFeatures {
 
 /// Weights and thresholds. Defaults are fit on development data; see docs/EVALUATION.md.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Params {
     pub w_lexical: f64,
     pub w_title: f64,
@@ -113,7 +114,9 @@ struct Profile {
 }
 
 /// Shared entity rarity (sum of idf) at which the story entity signal reaches 1 − 1/e.
-const STORY_ENTITY_SCALE: f64 = 8.0;
+const STORY_ENTITY_SCALE: f64 = 12.0;
+/// Pseudo-documents added to the corpus size when weighing names for stories.
+const STORY_PRIOR_DOCS: f64 = 100.0;
 
 /// Terms of an article kept for the lexical cosine.
 const LEXICAL_TERMS: usize = 64;
@@ -570,10 +573,17 @@ impl Clusterer {
     /// How much rare-name evidence two sides share, saturating: a story is a longer arc that keeps
     /// naming the same people and places, while each event also names many others.
     fn shared_entity_evidence(&self, a: &[(u64, f32)], profile: &HashMap<u64, f32>) -> f64 {
+        // Rarity smoothed with a background of STORY_PRIOR_DOCS documents that name nothing, so a
+        // name in most articles of a big corpus counts for little while a small corpus still links.
+        let n = f64::from(self.docs) + STORY_PRIOR_DOCS;
         let shared: f64 = a
             .iter()
             .filter(|(e, _)| profile.contains_key(e))
-            .map(|(e, _)| f64::from(self.idf(self.entity_df.get(e))))
+            .map(|(e, _)| {
+                (n / (f64::from(self.entity_df.get(e).copied().unwrap_or(0)) + 1.0))
+                    .ln()
+                    .max(0.0)
+            })
             .sum();
         1.0 - (-shared / STORY_ENTITY_SCALE).exp()
     }
@@ -596,12 +606,20 @@ impl Clusterer {
         let mut signals = Vec::new();
         let mut details = Vec::new();
         let lex = self.lexical(weighted, profile);
+        // Without a headline on either side the title signal has nothing to say; its weight goes
+        // to the lexical signal instead of counting as disagreement.
+        let titled = p.w_title > 0.0 && !a.title_keys.is_empty() && !profile.titles.is_empty();
+        let w_lexical = if titled {
+            p.w_lexical
+        } else {
+            p.w_lexical + p.w_title
+        };
         signals.push(Signal {
             name: "lexical".into(),
             value: lex,
-            contribution: p.w_lexical * lex,
+            contribution: w_lexical * lex,
         });
-        if p.w_title > 0.0 && !a.title_keys.is_empty() {
+        if titled {
             let t = profile.title_overlap(&a.title_keys);
             signals.push(Signal {
                 name: "title".into(),

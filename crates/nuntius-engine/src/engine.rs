@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
+use crate::embedding::{embedding_text, TextEmbedder};
 use anyhow::{Context, Result};
 use nuntius_analysis::entities::{EntityRecord, Registry};
 use nuntius_analysis::Analysis;
@@ -30,12 +31,21 @@ pub struct StoredFeatures {
 /// `(source, line hash)` pairs known to repeat across a source's documents.
 pub type Boilerplate = HashSet<(String, u64)>;
 
-/// Analyses raw articles on `threads` threads, keeping their order. Pure apart from threads.
+/// An article analysed and (when an encoder is loaded) embedded, waiting to be placed.
+pub struct Analyzed {
+    pub raw: RawArticle,
+    pub analysis: Analysis,
+    pub embedding: Option<Vec<f32>>,
+}
+
+/// Analyses raw articles on `threads` threads, keeping their order, and embeds title and lead
+/// with `embedder` in one batch. Pure apart from threads.
 pub fn analyze_batch(
     raws: Vec<RawArticle>,
     boilerplate: &Boilerplate,
     threads: usize,
-) -> Result<Vec<(RawArticle, Analysis)>> {
+    embedder: Option<&dyn TextEmbedder>,
+) -> Result<Vec<Analyzed>> {
     let chunk = raws.len().div_ceil(threads.max(1)).max(1);
     let analyses: Vec<Analysis> = std::thread::scope(|scope| {
         let handles: Vec<_> = raws
@@ -62,7 +72,27 @@ pub fn analyze_batch(
         }
         Ok(out)
     })?;
-    Ok(raws.into_iter().zip(analyses).collect())
+    let embeddings: Vec<Option<Vec<f32>>> = match embedder {
+        Some(e) if !analyses.is_empty() => {
+            let texts: Vec<String> = analyses
+                .iter()
+                .map(|a| embedding_text(&a.title, &a.text))
+                .collect();
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            e.embed_passages(&refs)?.into_iter().map(Some).collect()
+        }
+        _ => vec![None; analyses.len()],
+    };
+    Ok(raws
+        .into_iter()
+        .zip(analyses)
+        .zip(embeddings)
+        .map(|((raw, analysis), embedding)| Analyzed {
+            raw,
+            analysis,
+            embedding,
+        })
+        .collect())
 }
 
 /// Outcome counts of one ingest.
@@ -77,6 +107,7 @@ pub struct IngestSummary {
 
 pub struct Engine {
     store: Box<dyn Store>,
+    embedder: Option<Arc<dyn TextEmbedder>>,
     registry: Registry,
     clusterer: Clusterer,
     ids: HashSet<String>,
@@ -120,6 +151,7 @@ impl Engine {
                 .collect(),
             next_seq: 1,
             store,
+            embedder: None,
         };
         let mut rows = Vec::new();
         engine.store.for_each_article(&mut |a| {
@@ -145,6 +177,16 @@ impl Engine {
         self.sides.insert(seq, (f.cites_source, f.cluster.day));
     }
 
+    /// Uses `embedder` for the embedding signal of articles ingested from now on.
+    pub fn with_embedder(mut self, embedder: Option<Arc<dyn TextEmbedder>>) -> Engine {
+        self.embedder = embedder;
+        self
+    }
+
+    pub fn embedder(&self) -> Option<Arc<dyn TextEmbedder>> {
+        self.embedder.clone()
+    }
+
     pub fn store(&self) -> &dyn Store {
         self.store.as_ref()
     }
@@ -168,7 +210,7 @@ impl Engine {
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(8);
-        let analyzed = analyze_batch(raws, &self.boilerplate, threads)?;
+        let analyzed = analyze_batch(raws, &self.boilerplate, threads, self.embedder.as_deref())?;
         self.place_batch(analyzed, summary)
     }
 
@@ -197,18 +239,23 @@ impl Engine {
     /// Places analysed articles in arrival order and writes them in one transaction.
     pub fn place_batch(
         &mut self,
-        analyzed: Vec<(RawArticle, Analysis)>,
+        analyzed: Vec<Analyzed>,
         summary: &mut IngestSummary,
     ) -> Result<()> {
         let mut batch = Batch::default();
-        for (raw, analysis) in analyzed {
+        for Analyzed {
+            raw,
+            analysis,
+            embedding,
+        } in analyzed
+        {
             summary.read += 1;
             let id = identity(&raw);
             if !self.ids.insert(id.clone()) {
                 summary.already_stored += 1;
                 continue;
             }
-            let row = self.place(id, &raw, analysis, &mut batch)?;
+            let row = self.place(id, &raw, analysis, embedding, &mut batch)?;
             if row.duplicate_of.is_some() {
                 summary.duplicates += 1;
             }
@@ -237,6 +284,7 @@ impl Engine {
         id: String,
         raw: &RawArticle,
         a: Analysis,
+        embedding: Option<Vec<f32>>,
         batch: &mut Batch,
     ) -> Result<ArticleRow> {
         let seq = self.next_seq;
@@ -317,15 +365,20 @@ impl Engine {
             day,
             lang: a.lang.clone(),
             terms: term_weights(&a.title_terms, &a.body_terms),
-            title_keys: title_keys(
-                &a.title_terms,
-                resolved
-                    .iter()
-                    .filter(|(_, i)| a.mentions[*i].in_title)
-                    .map(|(e, _)| *e),
-            ),
+            // A title made from the text's first words says nothing a headline would.
+            title_keys: if a.title_given {
+                title_keys(
+                    &a.title_terms,
+                    resolved
+                        .iter()
+                        .filter(|(_, i)| a.mentions[*i].in_title)
+                        .map(|(e, _)| *e),
+                )
+            } else {
+                Vec::new()
+            },
             entities: entity_surfaces.iter().map(|(e, (_, w))| (*e, *w)).collect(),
-            embedding: None,
+            embedding,
         };
         let decision = self.clusterer.assign(&features, &linked);
         if let Some(story) = &decision.story {

@@ -5,6 +5,7 @@
 //! details) from a store; `datadir` opens a data directory for one writer at a time.
 
 pub mod datadir;
+pub mod embedding;
 pub mod engine;
 pub mod view;
 pub mod web;
@@ -13,12 +14,11 @@ pub use engine::{identity, Engine, IngestSummary};
 
 use std::path::PathBuf;
 
-use nuntius_analysis::Analysis;
 use nuntius_model::RawArticle;
 use nuntius_readers::{read_paths, ReadOptions};
 
 /// A batch analysed on another thread, waiting to be placed.
-type AnalyzedBatch = anyhow::Result<Vec<(RawArticle, Analysis)>>;
+type AnalyzedBatch = anyhow::Result<Vec<engine::Analyzed>>;
 
 /// Reads every path and feeds the engine in batches of `batch_size`; bad records are counted in
 /// the summary, not fatal. `progress` is called after each batch.
@@ -65,7 +65,9 @@ pub fn ingest_paths(
             summary.failed.extend(errors);
             let raws = engine.drop_known(raws, &mut summary);
             let snapshot = engine.boilerplate_snapshot();
-            let next = scope.spawn(move || engine::analyze_batch(raws, &snapshot, 1));
+            let embedder = engine.embedder();
+            let next =
+                scope.spawn(move || engine::analyze_batch(raws, &snapshot, 1, embedder.as_deref()));
             if let Some(prev) = pending.take() {
                 let analyzed = prev
                     .join()

@@ -12,6 +12,7 @@ use nuntius_model::RawArticle;
 use nuntius_store::SqliteStore;
 use serde_json::{json, Value};
 
+use nuntius_engine::embedding::TextEmbedder;
 use nuntius_engine::{Engine, IngestSummary};
 
 #[derive(Subcommand)]
@@ -52,15 +53,33 @@ pub enum EvalCommand {
     },
 }
 
-pub fn run(cmd: EvalCommand) -> Result<ExitCode> {
+/// Clustering parameters: the defaults, or a JSON file overriding some of them (for tuning).
+pub fn load_params(path: Option<&std::path::Path>) -> Result<Params> {
+    match path {
+        None => Ok(Params::default()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
+            serde_json::from_str(&text)
+                .with_context(|| format!("{}: not a valid parameter file", p.display()))
+        }
+    }
+}
+
+pub fn run(
+    cmd: EvalCommand,
+    params: &Params,
+    embedder: Option<std::sync::Arc<dyn TextEmbedder>>,
+) -> Result<ExitCode> {
+    let emb = embedder.as_ref();
     match cmd {
         EvalCommand::Clusters {
             gold,
             json,
             predictions,
-        } => eval_clusters(&gold, json, predictions.as_deref()),
+        } => eval_clusters(&gold, json, predictions.as_deref(), params, emb),
         EvalCommand::Pairs { pairs, articles } => {
-            let scored = pair_similarities(&pairs, &articles)?;
+            let scored = pair_similarities(&pairs, &articles, params, emb)?;
             let (xs, ys): (Vec<f64>, Vec<f64>) = scored
                 .iter()
                 .filter_map(|p| Some((p.similarity, -p.overall?)))
@@ -84,7 +103,9 @@ pub fn run(cmd: EvalCommand) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        EvalCommand::SameEvent { pairs, articles } => same_event_recall(&pairs, &articles),
+        EvalCommand::SameEvent { pairs, articles } => {
+            same_event_recall(&pairs, &articles, params, emb)
+        }
         EvalCommand::Extraction { dir, predictions } => {
             let score = nuntius_web::commands::eval_segments(&dir)?;
             let f1 = score.f1;
@@ -160,6 +181,8 @@ fn eval_clusters(
     path: &std::path::Path,
     json_out: bool,
     predictions: Option<&std::path::Path>,
+    params: &Params,
+    embedder: Option<&std::sync::Arc<dyn TextEmbedder>>,
 ) -> Result<ExitCode> {
     let mut rows = read_gold(path)?;
     // Date order, as a live stream would deliver them; undated last, ties in file order.
@@ -169,7 +192,8 @@ fn eval_clusters(
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => std::cmp::Ordering::Equal,
     });
-    let mut engine = Engine::open(Box::new(SqliteStore::in_memory()?), Params::default())?;
+    let mut engine = Engine::open(Box::new(SqliteStore::in_memory()?), params.clone())?
+        .with_embedder(embedder.cloned());
     let started = std::time::Instant::now();
     let mut summary = IngestSummary::default();
     for chunk in rows.chunks(512) {
@@ -366,14 +390,19 @@ fn read_articles(path: &std::path::Path) -> Result<Vec<RawArticle>> {
 }
 
 /// Ingests `articles` into a fresh in-memory engine (date order, undated last, file order otherwise).
-fn ingest_in_memory(mut articles: Vec<RawArticle>) -> Result<Engine> {
+fn ingest_in_memory(
+    mut articles: Vec<RawArticle>,
+    params: &Params,
+    embedder: Option<&std::sync::Arc<dyn TextEmbedder>>,
+) -> Result<Engine> {
     articles.sort_by(|a, b| match (&a.date, &b.date) {
         (Some(x), Some(y)) => x.cmp(y),
         (Some(_), None) => std::cmp::Ordering::Less,
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => std::cmp::Ordering::Equal,
     });
-    let mut engine = Engine::open(Box::new(SqliteStore::in_memory()?), Params::default())?;
+    let mut engine = Engine::open(Box::new(SqliteStore::in_memory()?), params.clone())?
+        .with_embedder(embedder.cloned());
     let mut summary = IngestSummary::default();
     for chunk in articles.chunks(512) {
         engine.ingest_batch(chunk.to_vec(), &mut summary)?;
@@ -414,9 +443,11 @@ fn read_pairs(path: &std::path::Path) -> Result<Vec<BTreeMap<String, String>>> {
 fn pair_similarities(
     pairs: &std::path::Path,
     articles: &std::path::Path,
+    params: &Params,
+    embedder: Option<&std::sync::Arc<dyn TextEmbedder>>,
 ) -> Result<Vec<PairScore>> {
     let rows = read_pairs(pairs)?;
-    let engine = ingest_in_memory(read_articles(articles)?)?;
+    let engine = ingest_in_memory(read_articles(articles)?, params, embedder)?;
     let store = engine.store();
     let mut out = Vec::new();
     for row in rows {
@@ -472,9 +503,14 @@ fn content(a: &nuntius_store::ArticleRow) -> &str {
 }
 
 /// `nuntius similarity`: prints `pair_id,similarity` per pair.
-pub fn print_similarities(pairs: &std::path::Path, articles: &std::path::Path) -> Result<ExitCode> {
+pub fn print_similarities(
+    pairs: &std::path::Path,
+    articles: &std::path::Path,
+    params: &Params,
+    embedder: Option<&std::sync::Arc<dyn TextEmbedder>>,
+) -> Result<ExitCode> {
     println!("pair_id,similarity");
-    for p in pair_similarities(pairs, articles)? {
+    for p in pair_similarities(pairs, articles, params, embedder)? {
         println!("{},{:.6}", p.id, p.similarity);
     }
     Ok(ExitCode::SUCCESS)
@@ -496,12 +532,17 @@ fn pearson(x: &[f64], y: &[f64]) -> f64 {
     sxy / (sxx.sqrt() * syy.sqrt()).max(1e-12)
 }
 
-fn same_event_recall(pairs: &std::path::Path, articles: &std::path::Path) -> Result<ExitCode> {
+fn same_event_recall(
+    pairs: &std::path::Path,
+    articles: &std::path::Path,
+    params: &Params,
+    embedder: Option<&std::sync::Arc<dyn TextEmbedder>>,
+) -> Result<ExitCode> {
     let rows = read_pairs(pairs)?;
     let started = std::time::Instant::now();
     let raws = read_articles(articles)?;
     let n = raws.len();
-    let engine = ingest_in_memory(raws)?;
+    let engine = ingest_in_memory(raws, params, embedder)?;
     let secs = started.elapsed().as_secs_f64();
     let store = engine.store();
     let mut event: HashMap<String, (u64, u64)> = HashMap::new();

@@ -12,6 +12,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use nuntius_cluster::Params;
 use nuntius_engine::datadir::{store_path, WriterLock};
+use nuntius_engine::embedding::{encoder_available, load_encoder, EncoderChoice, TextEmbedder};
 use nuntius_engine::{view, Engine, IngestSummary};
 use nuntius_readers::ReadOptions;
 use nuntius_store::SqliteStore;
@@ -19,6 +20,16 @@ use nuntius_store::SqliteStore;
 #[derive(Parser)]
 #[command(name = "nuntius", version, about = "Multilingual news story engine")]
 struct Cli {
+    /// Embedding signal: `auto` uses the static table when built, else lexical signals only;
+    /// `transformer` runs multilingual-e5-small on every article (slow, most accurate).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        env = "NUNTIUS_ENCODER"
+    )]
+    encoder: EncoderArg,
     /// Where the store lives.
     #[arg(
         long,
@@ -79,21 +90,71 @@ enum Command {
     },
     /// Similarity of listed article pairs (`pair_id,id1,id2,...` CSV), printed as `pair_id,similarity`.
     Similarity {
+        /// JSON file overriding clustering parameters.
+        #[arg(long)]
+        params: Option<PathBuf>,
         #[arg(long)]
         pairs: PathBuf,
         #[arg(long)]
         articles: PathBuf,
     },
+    /// Encoder model files.
+    Model {
+        #[command(subcommand)]
+        what: ModelCommand,
+    },
     /// Quality against labelled data.
     Eval {
+        /// JSON file overriding clustering parameters (for tuning; see docs/EVALUATION.md).
+        #[arg(long)]
+        params: Option<PathBuf>,
         #[command(subcommand)]
         what: eval::EvalCommand,
     },
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum EncoderArg {
+    Auto,
+    None,
+    Static,
+    Transformer,
+}
+
+/// Resolves the encoder option into a loaded embedder (or none, said once on stderr).
+fn embedder(arg: EncoderArg) -> Result<Option<std::sync::Arc<dyn TextEmbedder>>> {
+    let choice = match arg {
+        EncoderArg::None => EncoderChoice::None,
+        EncoderArg::Static => EncoderChoice::Static,
+        EncoderArg::Transformer => EncoderChoice::Transformer,
+        EncoderArg::Auto if encoder_available(EncoderChoice::Static) => EncoderChoice::Static,
+        EncoderArg::Auto => {
+            eprintln!(
+                "note: no static encoder table at {}; using lexical signals only (see `nuntius model build-static`)",
+                nuntius_embed::default_static_path().display()
+            );
+            EncoderChoice::None
+        }
+    };
+    Ok(load_encoder(choice)?.map(std::sync::Arc::from))
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum ExportFormat {
     Jsonl,
+}
+
+#[derive(Subcommand)]
+enum ModelCommand {
+    /// Distil the static encoder table from the transformer over a corpus of articles (JSONL or
+    /// text files), written to the cache dir.
+    BuildStatic {
+        #[arg(long, required = true)]
+        corpus: Vec<PathBuf>,
+        /// At most this many texts from the corpus.
+        #[arg(long, default_value_t = 20000)]
+        limit: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -119,7 +180,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Ingest { paths, batch } => {
             let _lock = WriterLock::acquire(&cli.data_dir, "ingest")?;
-            let mut engine = open_engine(&cli.data_dir)?;
+            let mut engine = open_engine(&cli.data_dir, cli.encoder)?;
             let started = Instant::now();
             let summary = ingest(
                 &mut engine,
@@ -199,11 +260,30 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bench {
             what: BenchCommand::Ingest { path },
         } => {
-            bench_ingest(&path)?;
+            bench_ingest(&path, cli.encoder)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Eval { what } => eval::run(what),
-        Command::Similarity { pairs, articles } => eval::print_similarities(&pairs, &articles),
+        Command::Model {
+            what: ModelCommand::BuildStatic { corpus, limit },
+        } => {
+            build_static(&corpus, limit)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { what, params } => eval::run(
+            what,
+            &eval::load_params(params.as_deref())?,
+            embedder(cli.encoder)?,
+        ),
+        Command::Similarity {
+            pairs,
+            articles,
+            params,
+        } => eval::print_similarities(
+            &pairs,
+            &articles,
+            &eval::load_params(params.as_deref())?,
+            embedder(cli.encoder)?.as_ref(),
+        ),
     }
 }
 
@@ -218,11 +298,49 @@ fn open_store(data_dir: &Path) -> Result<SqliteStore> {
     Ok(SqliteStore::open(&path)?)
 }
 
-fn open_engine(data_dir: &Path) -> Result<Engine> {
+/// Distils the static table from titles and leads of a corpus.
+fn build_static(corpus: &[PathBuf], limit: usize) -> Result<()> {
+    let model = nuntius_embed::default_model_path();
+    let encoder = nuntius_embed::Encoder::load(&model).with_context(|| {
+        format!(
+            "cannot load {} (run scripts/fetch-model.sh)",
+            model.display()
+        )
+    })?;
+    let mut texts = Vec::new();
+    nuntius_readers::read_paths(corpus, &ReadOptions::default(), &mut |item| {
+        if let Ok(raw) = item {
+            if texts.len() < limit {
+                let a = nuntius_analysis::analyze(&raw, &|_| false);
+                texts.push(nuntius_engine::embedding::embedding_text(&a.title, &a.text));
+            }
+        }
+    });
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let started = Instant::now();
+    let table = nuntius_embed::StaticEncoder::build(
+        &encoder,
+        &refs,
+        nuntius_embed::StaticConfig::default(),
+    );
+    let path = nuntius_embed::default_static_path();
+    table.save(&path)?;
+    eprintln!(
+        "static table: {} pieces, {} dims, from {} texts in {:.0} s -> {}",
+        table.len(),
+        table.dim(),
+        texts.len(),
+        started.elapsed().as_secs_f64(),
+        path.display()
+    );
+    Ok(())
+}
+
+fn open_engine(data_dir: &Path, encoder: EncoderArg) -> Result<Engine> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
     let store = SqliteStore::open(&store_path(data_dir))?;
-    Engine::open(Box::new(store), Params::default())
+    Ok(Engine::open(Box::new(store), Params::default())?.with_embedder(embedder(encoder)?))
 }
 
 /// Reads every path into the engine, with a progress line on a terminal.
@@ -433,9 +551,12 @@ fn compact_evidence(v: &serde_json::Value) -> String {
     )
 }
 
-fn bench_ingest(path: &Path) -> Result<()> {
+fn bench_ingest(path: &Path, encoder: EncoderArg) -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let mut engine = open_engine(dir.path())?;
+    let mut engine = open_engine(dir.path(), encoder)?;
+    if let Some(e) = engine.embedder() {
+        println!("encoder: {}", e.describe());
+    }
     let started = Instant::now();
     let summary = ingest(&mut engine, &[path.to_path_buf()], 512, false)?;
     let secs = started.elapsed().as_secs_f64();
