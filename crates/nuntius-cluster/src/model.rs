@@ -33,6 +33,10 @@ pub struct Params {
     pub w_copy: f64,
     pub w_embedding: f64,
     pub w_time: f64,
+    /// Embedding cosine at or below which the embedding signal is 0, and at or above which it is
+    /// 1: encoders differ in where unrelated and same-event texts fall.
+    pub embedding_floor: f64,
+    pub embedding_ceiling: f64,
     /// Standard deviation, in days, of the time Gaussian for events.
     pub event_sigma_days: f64,
     pub event_threshold: f64,
@@ -61,6 +65,8 @@ impl Default for Params {
             w_copy: 0.5,
             w_embedding: 0.0,
             w_time: 0.3,
+            embedding_floor: 0.1,
+            embedding_ceiling: 0.45,
             event_sigma_days: 2.0,
             event_threshold: 0.42,
             event_window_days: 10,
@@ -283,6 +289,12 @@ impl Clusterer {
             params,
             ..Clusterer::default()
         }
+    }
+
+    /// Sets where the embedding cosine starts and stops counting, for the encoder in use.
+    pub fn set_embedding_calibration(&mut self, floor: f64, ceiling: f64) {
+        self.params.embedding_floor = floor;
+        self.params.embedding_ceiling = ceiling.max(floor + 1e-6);
     }
 
     pub fn params(&self) -> &Params {
@@ -652,10 +664,13 @@ impl Clusterer {
         if p.w_embedding > 0.0 {
             if let (Some(v), Some(sum)) = (&a.embedding, &profile.embedding) {
                 let cos = cosine(v, sum);
+                let scaled = ((cos - p.embedding_floor)
+                    / (p.embedding_ceiling - p.embedding_floor))
+                    .clamp(0.0, 1.0);
                 signals.push(Signal {
                     name: "embedding".into(),
                     value: cos,
-                    contribution: p.w_embedding * cos,
+                    contribution: p.w_embedding * scaled,
                 });
             }
         }

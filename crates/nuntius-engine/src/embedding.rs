@@ -11,6 +11,8 @@ pub trait TextEmbedder: Send + Sync {
     fn embed_passages(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>>;
     /// What this embedder is, for messages and evaluation reports.
     fn describe(&self) -> String;
+    /// Cosines at which "unrelated" ends and "same event" is certain, for this encoder.
+    fn calibration(&self) -> (f64, f64);
 }
 
 // Comparing articles with articles is a symmetric task, for which e5 is used with the "query: "
@@ -22,6 +24,11 @@ impl TextEmbedder for Encoder {
 
     fn describe(&self) -> String {
         "multilingual-e5-small transformer".to_string()
+    }
+
+    // Unrelated news texts fall at 0.68-0.82, one event across languages at 0.89-0.93.
+    fn calibration(&self) -> (f64, f64) {
+        (0.80, 0.92)
     }
 }
 
@@ -35,6 +42,11 @@ impl TextEmbedder for StaticEncoder {
             "static table distilled from multilingual-e5-small ({} dims)",
             self.dim()
         )
+    }
+
+    // The table is centred: unrelated texts average near 0.06, one event across languages 0.26.
+    fn calibration(&self) -> (f64, f64) {
+        (0.15, 0.5)
     }
 }
 

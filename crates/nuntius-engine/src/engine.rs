@@ -12,6 +12,7 @@ use nuntius_analysis::Analysis;
 use nuntius_cluster::{ArticleFeatures, Clusterer, Params};
 use nuntius_dedup::{copy_direction, find_reuse, normalised_words, Direction, Fingerprint, Side};
 use nuntius_model::{Passage, RawArticle};
+use nuntius_search::{SearchDoc, SearchIndex};
 use nuntius_store::{ArticleRow, Batch, CopyRow, EntityRow, EventRow, Store};
 use serde::{Deserialize, Serialize};
 
@@ -108,6 +109,7 @@ pub struct IngestSummary {
 pub struct Engine {
     store: Box<dyn Store>,
     embedder: Option<Arc<dyn TextEmbedder>>,
+    search: Option<SearchIndex>,
     registry: Registry,
     clusterer: Clusterer,
     ids: HashSet<String>,
@@ -152,6 +154,7 @@ impl Engine {
             next_seq: 1,
             store,
             embedder: None,
+            search: None,
         };
         let mut rows = Vec::new();
         engine.store.for_each_article(&mut |a| {
@@ -179,8 +182,34 @@ impl Engine {
 
     /// Uses `embedder` for the embedding signal of articles ingested from now on.
     pub fn with_embedder(mut self, embedder: Option<Arc<dyn TextEmbedder>>) -> Engine {
+        if let Some(e) = &embedder {
+            let (floor, ceiling) = e.calibration();
+            self.clusterer.set_embedding_calibration(floor, ceiling);
+        }
         self.embedder = embedder;
         self
+    }
+
+    /// Keeps `index` up to date with every batch from now on, first adding whatever the store
+    /// holds that the index lacks (an index made before these articles, or lost).
+    pub fn with_search(mut self, mut index: SearchIndex) -> Result<Engine> {
+        let stored = self.store.article_count()?;
+        if index.doc_count() < stored {
+            let mut docs = Vec::new();
+            let events_story = &self.events_story;
+            self.store
+                .for_each_article(&mut |a| docs.push(search_doc(&a, events_story)))?;
+            for chunk in docs.chunks(2048) {
+                index.add(chunk)?;
+            }
+            index.commit()?;
+        }
+        self.search = Some(index);
+        Ok(self)
+    }
+
+    pub fn search_index(&self) -> Option<&SearchIndex> {
+        self.search.as_ref()
     }
 
     pub fn embedder(&self) -> Option<Arc<dyn TextEmbedder>> {
@@ -276,6 +305,16 @@ impl Engine {
         self.store
             .write_batch(&batch)
             .context("writing a batch to the store")?;
+        if let Some(index) = self.search.as_mut() {
+            // The store is the record; the index follows it, searchable once committed.
+            let docs: Vec<SearchDoc> = batch
+                .articles
+                .iter()
+                .map(|a| search_doc(a, &self.events_story))
+                .collect();
+            index.add(&docs)?;
+            index.commit()?;
+        }
         Ok(())
     }
 
@@ -517,6 +556,23 @@ fn passage_chars(text: &str, passages: &[Passage]) -> usize {
                 .map_or(0, |s| s.chars().count())
         })
         .sum()
+}
+
+/// An article as the search index sees it.
+pub fn search_doc(a: &ArticleRow, events_story: &BTreeMap<u64, u64>) -> SearchDoc {
+    let entities: Vec<(u64, Vec<String>)> = serde_json::from_str(&a.entities).unwrap_or_default();
+    SearchDoc {
+        seq: a.seq,
+        id: a.id.clone(),
+        title: a.title.clone(),
+        text: a.text.clone(),
+        lang: a.lang.clone(),
+        source: a.source.clone(),
+        day: a.day,
+        entities: entities.into_iter().map(|(e, _)| e).collect(),
+        event: a.event,
+        story: events_story.get(&a.event).copied().unwrap_or(a.event),
+    }
 }
 
 /// Title terms weigh double; repeated body terms grow logarithmically.

@@ -15,6 +15,7 @@ use nuntius_engine::datadir::{store_path, WriterLock};
 use nuntius_engine::embedding::{encoder_available, load_encoder, EncoderChoice, TextEmbedder};
 use nuntius_engine::{view, Engine, IngestSummary};
 use nuntius_readers::ReadOptions;
+use nuntius_search::{SearchIndex, SearchQuery};
 use nuntius_store::SqliteStore;
 
 #[derive(Parser)]
@@ -68,6 +69,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Full-text search over titles and clean text; results grouped by story.
+    Search(SearchArgs),
     /// One JSON object per article, in ingest order.
     Export {
         #[arg(long, value_enum, default_value = "jsonl")]
@@ -111,6 +114,31 @@ enum Command {
         #[command(subcommand)]
         what: eval::EvalCommand,
     },
+}
+
+#[derive(clap::Args)]
+struct SearchArgs {
+    query: String,
+    /// Analyse the query in this language and keep only its articles (ISO 639-1).
+    #[arg(long)]
+    lang: Option<String>,
+    #[arg(long)]
+    source: Option<String>,
+    /// Earliest publication date (inclusive).
+    #[arg(long)]
+    from: Option<String>,
+    /// Latest publication date (inclusive).
+    #[arg(long)]
+    to: Option<String>,
+    /// Only articles naming this entity id.
+    #[arg(long)]
+    entity: Option<u64>,
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -263,6 +291,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             bench_ingest(&path, cli.encoder)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Search(q) => {
+            search(&cli.data_dir, q)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Model {
             what: ModelCommand::BuildStatic { corpus, limit },
         } => {
@@ -340,7 +372,85 @@ fn open_engine(data_dir: &Path, encoder: EncoderArg) -> Result<Engine> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
     let store = SqliteStore::open(&store_path(data_dir))?;
-    Ok(Engine::open(Box::new(store), Params::default())?.with_embedder(embedder(encoder)?))
+    let index = SearchIndex::open(&index_path(data_dir))?;
+    Engine::open(Box::new(store), Params::default())?
+        .with_embedder(embedder(encoder)?)
+        .with_search(index)
+}
+
+fn index_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("index")
+}
+
+/// `nuntius search`: stories with matching articles, best first.
+fn search(data_dir: &Path, q: SearchArgs) -> Result<()> {
+    let store = open_store(data_dir)?;
+    let index = SearchIndex::open(&index_path(data_dir))?;
+    let stored = nuntius_store::Store::article_count(&store)?;
+    if index.doc_count() < stored {
+        eprintln!(
+            "note: the index holds {} of {stored} articles; the next `nuntius ingest` brings it up to date",
+            index.doc_count()
+        );
+    }
+    let day = |s: &Option<String>| -> Result<Option<i64>> {
+        match s {
+            None => Ok(None),
+            Some(v) => nuntius_dates::parse_date(v)
+                .map(|d| Some(d.day_number()))
+                .ok_or_else(|| anyhow::anyhow!("not a date: {v}")),
+        }
+    };
+    let query = SearchQuery {
+        text: q.query.clone(),
+        lang: q.lang.clone(),
+        source: q.source.clone(),
+        from_day: day(&q.from)?,
+        to_day: day(&q.to)?,
+        entity: q.entity,
+        limit: q.limit,
+        offset: q.offset,
+    };
+    let results = index.search(&query)?;
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    if q.json {
+        let stories: Vec<serde_json::Value> = results
+            .stories
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "story": s.story, "score": s.score, "matched": s.matched,
+                    "hits": s.hits.iter().map(|h| serde_json::json!({"id": h.id, "score": h.score, "title": h.title, "snippet": h.snippet})).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        writeln!(
+            out,
+            "{}",
+            serde_json::json!({"total_hits": results.total_hits, "total_stories": results.total_stories, "stories": stories})
+        )?;
+    } else {
+        writeln!(
+            out,
+            "{} articles in {} stories",
+            results.total_hits, results.total_stories
+        )?;
+        for s in &results.stories {
+            writeln!(out, "\nstory {} ({} matching)", s.story, s.matched)?;
+            for h in &s.hits {
+                writeln!(
+                    out,
+                    "  {:.2}  {}  {}\n        {}",
+                    h.score,
+                    h.id,
+                    h.title,
+                    h.snippet.replace('\n', " ")
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
 }
 
 /// Reads every path into the engine, with a progress line on a terminal.
