@@ -266,6 +266,10 @@ pub struct Clusterer {
     article_event: HashMap<u64, ClusterId>,
 }
 
+/// Most recent postings of a key walked when looking for candidates: a key that many events
+/// share says little, and the recent ones are the ones inside the time window.
+const POSTINGS_WALKED: usize = 100;
+
 /// Longest postings list kept per key; older events fall off (they are out of the window anyway).
 const MAX_POSTINGS: usize = 400;
 
@@ -464,11 +468,11 @@ impl Clusterer {
     }
 
     fn candidates(&self, a: &ArticleFeatures, copy_events: &[ClusterId]) -> Vec<ClusterId> {
-        let mut votes: BTreeMap<ClusterId, f32> = BTreeMap::new();
+        let mut votes: HashMap<ClusterId, f32> = HashMap::new();
         for t in self.probe_terms(a) {
             if let Some(list) = self.term_postings.get(&t) {
                 let w = self.idf(self.term_df.get(&t));
-                for ev in list.iter().rev().take(MAX_POSTINGS) {
+                for ev in list.iter().rev().take(POSTINGS_WALKED) {
                     *votes.entry(*ev).or_default() += w;
                 }
             }
@@ -476,7 +480,7 @@ impl Clusterer {
         for (e, _) in &a.entities {
             if let Some(list) = self.entity_postings.get(e) {
                 let w = self.idf(self.entity_df.get(e));
-                for ev in list.iter().rev().take(MAX_POSTINGS) {
+                for ev in list.iter().rev().take(POSTINGS_WALKED) {
                     *votes.entry(*ev).or_default() += w;
                 }
             }
@@ -709,13 +713,13 @@ impl Clusterer {
 
     fn assign_story(&mut self, event_profile: &Profile, event: ClusterId) -> StoryDecision {
         let p = self.params.clone();
-        let mut votes: BTreeMap<ClusterId, f32> = BTreeMap::new();
+        let mut votes: HashMap<ClusterId, f32> = HashMap::new();
         let mut ents: Vec<(&u64, &f32)> = event_profile.entities.iter().collect();
         ents.sort_by_key(|(e, _)| **e);
         for (e, _) in ents {
             if let Some(list) = self.story_entity_postings.get(e) {
                 let w = self.idf(self.entity_df.get(e));
-                for st in list {
+                for st in list.iter().rev().take(POSTINGS_WALKED) {
                     *votes.entry(*st).or_default() += w;
                 }
             }

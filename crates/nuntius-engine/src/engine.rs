@@ -37,6 +37,40 @@ pub struct Analyzed {
     pub raw: RawArticle,
     pub analysis: Analysis,
     pub embedding: Option<Vec<f32>>,
+    pub prepared: Prepared,
+}
+
+/// Per-article work that needs no shared state, done beside the analysis so the sequential
+/// placement does less.
+pub struct Prepared {
+    pub words: Vec<nuntius_dedup::Word>,
+    pub content_hash: u64,
+    pub fingerprint: Fingerprint,
+    pub terms: Vec<(u64, f32)>,
+}
+
+impl Prepared {
+    pub fn of(a: &Analysis) -> Prepared {
+        let words = normalised_words(content_of(a));
+        let content_hash = nuntius_dedup::content_hash(&words);
+        let fingerprint = Fingerprint::of(&nuntius_dedup::shingles(&words));
+        let terms = term_weights(&a.title_terms, &a.body_terms);
+        Prepared {
+            words,
+            content_hash,
+            fingerprint,
+            terms,
+        }
+    }
+}
+
+/// The text an article is compared by: its clean text, or its title when it has none.
+fn content_of(a: &Analysis) -> &str {
+    if a.text.trim().is_empty() {
+        a.title.as_str()
+    } else {
+        a.text.as_str()
+    }
 }
 
 /// Analyses raw articles on `threads` threads, keeping their order, and embeds title and lead
@@ -48,7 +82,7 @@ pub fn analyze_batch(
     embedder: Option<&dyn TextEmbedder>,
 ) -> Result<Vec<Analyzed>> {
     let chunk = raws.len().div_ceil(threads.max(1)).max(1);
-    let analyses: Vec<Analysis> = std::thread::scope(|scope| {
+    let analyses: Vec<(Analysis, Prepared)> = std::thread::scope(|scope| {
         let handles: Vec<_> = raws
             .chunks(chunk)
             .map(|part| {
@@ -56,9 +90,11 @@ pub fn analyze_batch(
                     part.iter()
                         .map(|raw| {
                             let source = source_key(raw);
-                            nuntius_analysis::analyze(raw, &|h| {
+                            let a = nuntius_analysis::analyze(raw, &|h| {
                                 boilerplate.contains(&(source.clone(), h))
-                            })
+                            });
+                            let p = Prepared::of(&a);
+                            (a, p)
                         })
                         .collect::<Vec<_>>()
                 })
@@ -77,7 +113,7 @@ pub fn analyze_batch(
         Some(e) if !analyses.is_empty() => {
             let texts: Vec<String> = analyses
                 .iter()
-                .map(|a| embedding_text(&a.title, &a.text))
+                .map(|(a, _)| embedding_text(&a.title, &a.text))
                 .collect();
             let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
             e.embed_passages(&refs)?.into_iter().map(Some).collect()
@@ -88,10 +124,11 @@ pub fn analyze_batch(
         .into_iter()
         .zip(analyses)
         .zip(embeddings)
-        .map(|((raw, analysis), embedding)| Analyzed {
+        .map(|((raw, (analysis, prepared)), embedding)| Analyzed {
             raw,
             analysis,
             embedding,
+            prepared,
         })
         .collect())
 }
@@ -110,6 +147,7 @@ pub struct Engine {
     store: Box<dyn Store>,
     embedder: Option<Arc<dyn TextEmbedder>>,
     search: Option<SearchIndex>,
+    last_index_commit: std::time::Instant,
     registry: Registry,
     clusterer: Clusterer,
     ids: HashSet<String>,
@@ -155,6 +193,7 @@ impl Engine {
             store,
             embedder: None,
             search: None,
+            last_index_commit: std::time::Instant::now(),
         };
         let mut rows = Vec::new();
         engine.store.for_each_article(&mut |a| {
@@ -240,7 +279,8 @@ impl Engine {
             .map_or(1, |n| n.get())
             .min(8);
         let analyzed = analyze_batch(raws, &self.boilerplate, threads, self.embedder.as_deref())?;
-        self.place_batch(analyzed, summary)
+        self.place_batch(analyzed, summary)?;
+        self.finish()
     }
 
     /// Removes (and counts) records whose identity is already stored.
@@ -276,6 +316,7 @@ impl Engine {
             raw,
             analysis,
             embedding,
+            prepared,
         } in analyzed
         {
             summary.read += 1;
@@ -284,7 +325,7 @@ impl Engine {
                 summary.already_stored += 1;
                 continue;
             }
-            let row = self.place(id, &raw, analysis, embedding, &mut batch)?;
+            let row = self.place(id, &raw, analysis, embedding, prepared, &mut batch)?;
             if row.duplicate_of.is_some() {
                 summary.duplicates += 1;
             }
@@ -306,14 +347,27 @@ impl Engine {
             .write_batch(&batch)
             .context("writing a batch to the store")?;
         if let Some(index) = self.search.as_mut() {
-            // The store is the record; the index follows it, searchable once committed.
+            // The store is the record; the index follows it. Committing costs a segment (and
+            // later merges), so a bulk ingest commits at most once a second and when it finishes.
             let docs: Vec<SearchDoc> = batch
                 .articles
                 .iter()
                 .map(|a| search_doc(a, &self.events_story))
                 .collect();
             index.add(&docs)?;
+            if self.last_index_commit.elapsed() >= std::time::Duration::from_secs(1) {
+                index.commit()?;
+                self.last_index_commit = std::time::Instant::now();
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes everything placed so far searchable. Call at the end of an ingest.
+    pub fn finish(&mut self) -> Result<()> {
+        if let Some(index) = self.search.as_mut() {
             index.commit()?;
+            self.last_index_commit = std::time::Instant::now();
         }
         Ok(())
     }
@@ -324,17 +378,18 @@ impl Engine {
         raw: &RawArticle,
         a: Analysis,
         embedding: Option<Vec<f32>>,
+        prepared: Prepared,
         batch: &mut Batch,
     ) -> Result<ArticleRow> {
         let seq = self.next_seq;
         self.next_seq += 1;
-        let content_text = if a.text.trim().is_empty() {
-            a.title.as_str()
-        } else {
-            a.text.as_str()
-        };
-        let words = normalised_words(content_text);
-        let content_hash = nuntius_dedup::content_hash(&words);
+        let content_text = content_of(&a);
+        let Prepared {
+            words,
+            content_hash,
+            fingerprint,
+            terms,
+        } = prepared;
         let duplicate_of = self
             .content
             .get(&content_hash)
@@ -351,8 +406,6 @@ impl Engine {
             e.1 = e.1.max(if m.in_title { 2.0 } else { 1.0 });
         }
 
-        let shingles = nuntius_dedup::shingles(&words);
-        let fingerprint = Fingerprint::of(&shingles);
         let day = a.dated.map(|d| d.date.day_number());
         let cites = a.cited_source.is_some();
         let mut linked = Vec::new();
@@ -403,7 +456,7 @@ impl Engine {
             seq,
             day,
             lang: a.lang.clone(),
-            terms: term_weights(&a.title_terms, &a.body_terms),
+            terms,
             // A title made from the text's first words says nothing a headline would.
             title_keys: if a.title_given {
                 title_keys(

@@ -86,5 +86,6 @@ pub fn ingest_paths(
         }
         Ok(())
     })?;
+    engine.finish()?;
     Ok(summary)
 }
