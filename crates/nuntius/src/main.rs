@@ -69,6 +69,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the HTTP API and web UI on the data dir (the only writer while it runs).
+    Serve {
+        #[arg(long, default_value = nuntius_server::DEFAULT_ADDR)]
+        addr: std::net::SocketAddr,
+        /// Bearer token for POST /api/articles; generated into DATA_DIR/serve.token when absent.
+        #[arg(long, env = "NUNTIUS_TOKEN")]
+        token: Option<String>,
+        /// Largest accepted ingest request body, in bytes.
+        #[arg(long, default_value_t = nuntius_server::DEFAULT_MAX_BODY_BYTES)]
+        max_body_bytes: usize,
+    },
     /// Full-text search over titles and clean text; results grouped by story.
     Search(SearchArgs),
     /// One JSON object per article, in ingest order.
@@ -191,6 +202,20 @@ enum BenchCommand {
     Ingest { path: PathBuf },
     /// Extract every page under a directory (one thread); print pages/s and peak memory.
     Extract { dir: PathBuf },
+    /// Story-page, story-list and search latency (p50/p90/p99) of a served data dir.
+    Serve {
+        #[arg(long, default_value_t = 1000)]
+        requests: usize,
+    },
+    /// Write a large test corpus (JSONL) replicating real articles with new ids and shifted dates.
+    Corpus {
+        #[arg(long, required = true)]
+        input: Vec<PathBuf>,
+        #[arg(long, default_value_t = 100_000)]
+        articles: usize,
+        #[arg(long, default_value_t = 30)]
+        shift_days: i64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -207,6 +232,9 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Ingest { paths, batch } => {
+            if let Some(server) = nuntius_server::running_server(&cli.data_dir) {
+                return forward_to_server(&server, &paths);
+            }
             let _lock = WriterLock::acquire(&cli.data_dir, "ingest")?;
             let mut engine = open_engine(&cli.data_dir, cli.encoder)?;
             let started = Instant::now();
@@ -289,6 +317,53 @@ fn run(cli: Cli) -> Result<ExitCode> {
             what: BenchCommand::Ingest { path },
         } => {
             bench_ingest(&path, cli.encoder)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve {
+            addr,
+            token,
+            max_body_bytes,
+        } => {
+            nuntius_server::run(nuntius_server::ServeConfig {
+                data_dir: cli.data_dir.clone(),
+                addr,
+                token,
+                max_body_bytes,
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            what: BenchCommand::Serve { requests },
+        } => {
+            let report = nuntius_server::bench_serve(
+                &cli.data_dir,
+                &nuntius_server::BenchOptions {
+                    requests,
+                    ..nuntius_server::BenchOptions::default()
+                },
+            )?;
+            println!("{report}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            what:
+                BenchCommand::Corpus {
+                    input,
+                    articles,
+                    shift_days,
+                },
+        } => {
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            let summary = nuntius_server::generate_corpus(
+                &nuntius_server::CorpusOptions {
+                    inputs: input,
+                    articles,
+                    shift_days,
+                },
+                &mut out,
+            )?;
+            out.flush()?;
+            eprintln!("{summary:?}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Search(q) => {
@@ -378,8 +453,54 @@ fn open_engine(data_dir: &Path, encoder: EncoderArg) -> Result<Engine> {
         .with_search(index)
 }
 
+/// The search index of a data dir (shared with `nuntius serve`).
 fn index_path(data_dir: &Path) -> PathBuf {
-    data_dir.join("index")
+    data_dir.join("search")
+}
+
+/// A running `nuntius serve` owns the data dir: send the articles through its API instead.
+fn forward_to_server(
+    server: &nuntius_server::RunningServer,
+    paths: &[PathBuf],
+) -> Result<ExitCode> {
+    let Some(token) = std::env::var("NUNTIUS_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+        .or_else(|| server.token.clone())
+    else {
+        bail!(
+            "`nuntius serve` (pid {}) owns this data dir; set NUNTIUS_TOKEN to its token to send articles through {}",
+            server.pid,
+            server.url
+        );
+    };
+    eprintln!(
+        "sending articles to the running server at {} (pid {})",
+        server.url, server.pid
+    );
+    let web = nuntius_engine::web::WebFormats;
+    let options = ReadOptions { web: Some(&web) };
+    let started = Instant::now();
+    let r = nuntius_server::forward_ingest(
+        &server.url,
+        &token,
+        paths,
+        &options,
+        nuntius_server::ForwardOptions::default(),
+    )?;
+    let summary = IngestSummary {
+        read: r.read,
+        new: r.new,
+        already_stored: r.already_stored,
+        duplicates: r.duplicates,
+        failed: r.failed,
+    };
+    print_summary(&summary, started.elapsed().as_secs_f64());
+    Ok(if summary.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }
 
 /// `nuntius search`: stories with matching articles, best first.
