@@ -105,8 +105,8 @@ pub struct StoryDecision {
 #[derive(Debug, Clone, Default)]
 struct Profile {
     /// Summed article term vectors (each article normalised to unit length before adding).
-    terms: HashMap<u64, f32>,
-    entities: HashMap<u64, f32>,
+    terms: FixedMap,
+    entities: FixedMap,
     embedding: Option<Vec<f32>>,
     embedded: u32,
     days: Vec<i64>,
@@ -118,6 +118,11 @@ struct Profile {
     norm_sq: std::cell::Cell<f64>,
     norm_docs: std::cell::Cell<u32>,
 }
+
+/// A map whose iteration order depends only on its insertions (SipHash with fixed keys), so sums
+/// over it come out the same in every run without sorting.
+type FixedMap =
+    HashMap<u64, f32, std::hash::BuildHasherDefault<std::collections::hash_map::DefaultHasher>>;
 
 /// Shared entity rarity (sum of idf) at which the story entity signal reaches 1 − 1/e.
 const STORY_ENTITY_SCALE: f64 = 12.0;
@@ -489,9 +494,13 @@ impl Clusterer {
             *votes.entry(*ev).or_default() += 1e6;
         }
         let window = self.params.event_window_days;
-        let mut ranked: Vec<(f32, ClusterId)> = votes
+        // Rank by votes first; the time window is checked only until enough candidates pass.
+        let mut ranked: Vec<(f32, ClusterId)> = votes.into_iter().map(|(ev, v)| (v, ev)).collect();
+        ranked.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+        ranked
             .into_iter()
-            .filter(|(ev, _)| {
+            .map(|(_, ev)| ev)
+            .filter(|ev| {
                 let Some(state) = self.events.get(ev) else {
                     return false;
                 };
@@ -500,13 +509,7 @@ impl Clusterer {
                     _ => true,
                 }
             })
-            .map(|(ev, v)| (v, ev))
-            .collect();
-        ranked.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
-        ranked
-            .into_iter()
             .take(self.params.max_candidates)
-            .map(|(_, ev)| ev)
             .collect()
     }
 
@@ -533,12 +536,12 @@ impl Clusterer {
     fn profile_norm(&self, profile: &Profile) -> f64 {
         let docs = profile.norm_docs.get();
         if docs == 0 || self.docs > docs + docs / 20 {
-            // Summed in term order so the float result does not depend on hash order.
-            let mut terms: Vec<(&u64, &f32)> = profile.terms.iter().collect();
-            terms.sort_by_key(|(t, _)| **t);
-            let sq: f64 = terms
+            // FixedMap iterates in an order set by its insertions alone, so this float sum is the
+            // same in every run.
+            let sq: f64 = profile
+                .terms
                 .iter()
-                .map(|(t, c)| (f64::from(**c) * f64::from(self.idf(self.term_df.get(t)))).powi(2))
+                .map(|(t, c)| (f64::from(*c) * f64::from(self.idf(self.term_df.get(t)))).powi(2))
                 .sum();
             profile.norm_sq.set(sq);
             profile.norm_docs.set(self.docs.max(1));
@@ -567,7 +570,7 @@ impl Clusterer {
     }
 
     /// Share of the article's entity weight (rarer entities weigh more) found in the profile.
-    fn entity_overlap(&self, a: &[(u64, f32)], profile: &HashMap<u64, f32>) -> (f64, Vec<u64>) {
+    fn entity_overlap(&self, a: &[(u64, f32)], profile: &FixedMap) -> (f64, Vec<u64>) {
         let mut total = 0f64;
         let mut shared = 0f64;
         let mut names = Vec::new();
@@ -588,7 +591,7 @@ impl Clusterer {
 
     /// How much rare-name evidence two sides share, saturating: a story is a longer arc that keeps
     /// naming the same people and places, while each event also names many others.
-    fn shared_entity_evidence(&self, a: &[(u64, f32)], profile: &HashMap<u64, f32>) -> f64 {
+    fn shared_entity_evidence(&self, a: &[(u64, f32)], profile: &FixedMap) -> f64 {
         // Rarity smoothed with a background of STORY_PRIOR_DOCS documents that name nothing, so a
         // name in most articles of a big corpus counts for little while a small corpus still links.
         let n = f64::from(self.docs) + STORY_PRIOR_DOCS;
