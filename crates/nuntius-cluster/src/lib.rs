@@ -11,4 +11,6 @@
 
 mod model;
 
-pub use model::{ArticleFeatures, Clusterer, Decision, Params, StoryDecision};
+pub use model::{
+    pair_similarity, ArticleFeatures, Clusterer, Decision, EventWeights, Params, StoryDecision,
+};

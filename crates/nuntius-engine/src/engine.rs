@@ -471,6 +471,7 @@ impl Engine {
             },
             entities: entity_surfaces.iter().map(|(e, (_, w))| (*e, *w)).collect(),
             embedding,
+            body: !a.text.trim().is_empty() && a.text.trim() != a.title.trim(),
         };
         let decision = self.clusterer.assign(&features, &linked);
         if let Some(story) = &decision.story {

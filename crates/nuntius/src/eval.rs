@@ -27,6 +27,10 @@ pub enum EvalCommand {
         /// Also write `{"id","cluster"}` lines here, for the reference scorer.
         #[arg(long)]
         predictions: Option<PathBuf>,
+        /// Parameter search: a JSONL file of parameter overrides (applied over `--params`), one
+        /// run each, one JSON result line each. Embeddings are computed once for all runs.
+        #[arg(long, conflicts_with = "predictions")]
+        sweep: Option<PathBuf>,
     },
     /// Article extraction on a segment-annotated page set (pages.tar.zst + evaldata.json in DIR):
     /// precision/recall/F1 of must-have and must-not-have segments, and pages/s.
@@ -53,17 +57,35 @@ pub enum EvalCommand {
     },
 }
 
-/// Clustering parameters: the defaults, or a JSON file overriding some of them (for tuning).
-pub fn load_params(path: Option<&std::path::Path>) -> Result<Params> {
+/// Clustering parameters: the defaults for the signals in use, with the fields a JSON file sets
+/// overriding them (for tuning).
+pub fn load_params(path: Option<&std::path::Path>, embeddings: bool) -> Result<Params> {
+    let base = Params::for_encoder(embeddings);
     match path {
-        None => Ok(Params::default()),
+        None => Ok(base),
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("cannot read {}", p.display()))?;
-            serde_json::from_str(&text)
+            let overrides: Value = serde_json::from_str(&text)
+                .with_context(|| format!("{}: not valid JSON", p.display()))?;
+            override_params(&base, &overrides)
                 .with_context(|| format!("{}: not a valid parameter file", p.display()))
         }
     }
+}
+
+/// `base` with the fields of the JSON object `overrides` replaced.
+fn override_params(base: &Params, overrides: &Value) -> Result<Params> {
+    let Some(fields) = overrides.as_object() else {
+        anyhow::bail!("parameters must be a JSON object");
+    };
+    let mut merged = serde_json::to_value(base)?;
+    if let Some(m) = merged.as_object_mut() {
+        for (k, v) in fields {
+            m.insert(k.clone(), v.clone());
+        }
+    }
+    Ok(serde_json::from_value(merged)?)
 }
 
 pub fn run(
@@ -77,7 +99,13 @@ pub fn run(
             gold,
             json,
             predictions,
+            sweep: None,
         } => eval_clusters(&gold, json, predictions.as_deref(), params, emb),
+        EvalCommand::Clusters {
+            gold,
+            sweep: Some(sweep),
+            ..
+        } => sweep_clusters(&gold, &sweep, params, embedder),
         EvalCommand::Pairs { pairs, articles } => {
             let scored = pair_similarities(&pairs, &articles, params, emb)?;
             let (xs, ys): (Vec<f64>, Vec<f64>) = scored
@@ -86,6 +114,14 @@ pub fn run(
                 .unzip();
             println!("pairs: {} scored of {} listed", xs.len(), scored.len());
             println!("pearson vs -overall: {:.3}", pearson(&xs, &ys));
+            // The graded similarity was fit on the first half of the train pairs (file order).
+            let half = xs.len() / 2;
+            println!(
+                "  second half (pairs {}..{}, not used in the fit): {:.3}",
+                half + 1,
+                xs.len(),
+                pearson(&xs[half..], &ys[half..])
+            );
             let mut by_lang: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
             for p in &scored {
                 if let Some(o) = p.overall {
@@ -177,21 +213,129 @@ fn read_gold(path: &std::path::Path) -> Result<Vec<GoldRow>> {
     Ok(rows)
 }
 
-fn eval_clusters(
+/// Remembers the vectors of texts already embedded, so that a parameter search pays for the
+/// encoder once.
+struct MemoEmbedder {
+    inner: std::sync::Arc<dyn TextEmbedder>,
+    seen: std::sync::Mutex<HashMap<String, Vec<f32>>>,
+}
+
+impl TextEmbedder for MemoEmbedder {
+    fn embed_passages(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        let missing: Vec<&str> = {
+            let seen = self
+                .seen
+                .lock()
+                .map_err(|_| anyhow::anyhow!("embedding cache poisoned"))?;
+            let mut m: Vec<&str> = texts
+                .iter()
+                .copied()
+                .filter(|t| !seen.contains_key(*t))
+                .collect();
+            m.sort_unstable();
+            m.dedup();
+            m
+        };
+        let fresh = if missing.is_empty() {
+            Vec::new()
+        } else {
+            self.inner.embed_passages(&missing)?
+        };
+        let mut seen = self
+            .seen
+            .lock()
+            .map_err(|_| anyhow::anyhow!("embedding cache poisoned"))?;
+        for (t, v) in missing.iter().zip(fresh) {
+            seen.insert((*t).to_string(), v);
+        }
+        texts
+            .iter()
+            .map(|t| {
+                seen.get(*t)
+                    .cloned()
+                    .ok_or_else(|| anyhow::anyhow!("text not embedded"))
+            })
+            .collect()
+    }
+
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+
+    fn calibration(&self) -> (f64, f64) {
+        self.inner.calibration()
+    }
+}
+
+/// `eval clusters --sweep`: one run per line of parameter overrides.
+fn sweep_clusters(
     path: &std::path::Path,
-    json_out: bool,
-    predictions: Option<&std::path::Path>,
-    params: &Params,
-    embedder: Option<&std::sync::Arc<dyn TextEmbedder>>,
+    sweep: &std::path::Path,
+    base: &Params,
+    embedder: Option<std::sync::Arc<dyn TextEmbedder>>,
 ) -> Result<ExitCode> {
+    let rows = gold_in_date_order(path)?;
+    let memo: Option<std::sync::Arc<dyn TextEmbedder>> = embedder.map(|inner| {
+        std::sync::Arc::new(MemoEmbedder {
+            inner,
+            seen: std::sync::Mutex::new(HashMap::new()),
+        }) as std::sync::Arc<dyn TextEmbedder>
+    });
+    let text = std::fs::read_to_string(sweep)
+        .with_context(|| format!("cannot read {}", sweep.display()))?;
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let overrides: Value = serde_json::from_str(line)
+            .with_context(|| format!("{}:{}: invalid JSON", sweep.display(), i + 1))?;
+        let params = override_params(base, &overrides)
+            .with_context(|| format!("{}:{}: not a valid parameter set", sweep.display(), i + 1))?;
+        let run = cluster_gold(&rows, &params, memo.as_ref())?;
+        let s = &run.scores;
+        println!(
+            "{}",
+            json!({
+                "params": overrides,
+                "bcubed_f1": round3(s.bcubed.2), "bcubed_p": round3(s.bcubed.0), "bcubed_r": round3(s.bcubed.1),
+                "pairwise_f1": round3(s.pairwise.2), "xl_pairwise_f1": round3(s.cross_pairwise.2),
+                "xl_pairwise_p": round3(s.cross_pairwise.0), "xl_pairwise_r": round3(s.cross_pairwise.1),
+                "events": run.clusters,
+            })
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// A gold file's rows in date order, as a live stream would deliver them; undated last, ties in
+/// file order.
+fn gold_in_date_order(path: &std::path::Path) -> Result<Vec<GoldRow>> {
     let mut rows = read_gold(path)?;
-    // Date order, as a live stream would deliver them; undated last, ties in file order.
     rows.sort_by(|a, b| match (&a.raw.date, &b.raw.date) {
         (Some(x), Some(y)) => x.cmp(y),
         (Some(_), None) => std::cmp::Ordering::Less,
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => std::cmp::Ordering::Equal,
     });
+    Ok(rows)
+}
+
+struct ClusterRun {
+    pred: HashMap<String, u64>,
+    scores: Scores,
+    clusters: usize,
+    secs: f64,
+}
+
+fn cluster_gold(
+    rows: &[GoldRow],
+    params: &Params,
+    embedder: Option<&std::sync::Arc<dyn TextEmbedder>>,
+) -> Result<ClusterRun> {
     let mut engine = Engine::open(Box::new(SqliteStore::in_memory()?), params.clone())?
         .with_embedder(embedder.cloned());
     let started = std::time::Instant::now();
@@ -204,15 +348,6 @@ fn eval_clusters(
     engine.store().for_each_article(&mut |a| {
         pred.insert(a.id, a.event);
     })?;
-    if let Some(p) = predictions {
-        let mut out = String::new();
-        for r in &rows {
-            if let Some(c) = pred.get(&r.id) {
-                out.push_str(&format!("{}\n", json!({"id": r.id, "cluster": c})));
-            }
-        }
-        std::fs::write(p, out).with_context(|| format!("cannot write {}", p.display()))?;
-    }
     let gold: Vec<(usize, usize, usize)> = {
         let mut gid: BTreeMap<&str, usize> = BTreeMap::new();
         let mut lid: BTreeMap<&str, usize> = BTreeMap::new();
@@ -245,6 +380,37 @@ fn eval_clusters(
         s.dedup();
         s.len()
     };
+    Ok(ClusterRun {
+        pred,
+        scores,
+        clusters,
+        secs,
+    })
+}
+
+fn eval_clusters(
+    path: &std::path::Path,
+    json_out: bool,
+    predictions: Option<&std::path::Path>,
+    params: &Params,
+    embedder: Option<&std::sync::Arc<dyn TextEmbedder>>,
+) -> Result<ExitCode> {
+    let rows = gold_in_date_order(path)?;
+    let ClusterRun {
+        pred,
+        scores,
+        clusters,
+        secs,
+    } = cluster_gold(&rows, params, embedder)?;
+    if let Some(p) = predictions {
+        let mut out = String::new();
+        for r in &rows {
+            if let Some(c) = pred.get(&r.id) {
+                out.push_str(&format!("{}\n", json!({"id": r.id, "cluster": c})));
+            }
+        }
+        std::fs::write(p, out).with_context(|| format!("cannot write {}", p.display()))?;
+    }
     if json_out {
         println!(
             "{}",
@@ -413,6 +579,8 @@ fn ingest_in_memory(
 struct PairScore {
     id: String,
     similarity: f64,
+    /// Each signal's value, the mean of both directions, by name.
+    signals: BTreeMap<String, f64>,
     overall: Option<f64>,
     langs: String,
 }
@@ -477,12 +645,20 @@ fn pair_similarities(
         let e2 = engine
             .clusterer()
             .pair_score(&fb.cluster, &fa.cluster, copied);
-        let score = (e1.score + e2.score) / 2.0;
-        let threshold = e1.threshold.max(1e-9);
-        let similarity = score.max(0.0) / (score.max(0.0) + threshold);
+        let mut signals: BTreeMap<String, f64> = BTreeMap::new();
+        for s in e1.signals.iter().chain(&e2.signals) {
+            *signals.entry(s.name.clone()).or_default() += s.value / 2.0;
+        }
+        let value = |name: &str| signals.get(name).copied();
+        let similarity = nuntius_cluster::pair_similarity(
+            value("lexical").unwrap_or(0.0),
+            value("entities").unwrap_or(0.0),
+            value("embedding"),
+        );
         out.push(PairScore {
             id: row.get("pair_id").cloned().unwrap_or_default(),
             similarity,
+            signals,
             overall: row.get("overall").and_then(|v| v.parse().ok()),
             langs: format!(
                 "{}-{}",
@@ -508,10 +684,36 @@ pub fn print_similarities(
     articles: &std::path::Path,
     params: &Params,
     embedder: Option<&std::sync::Arc<dyn TextEmbedder>>,
+    with_signals: bool,
 ) -> Result<ExitCode> {
-    println!("pair_id,similarity");
-    for p in pair_similarities(pairs, articles, params, embedder)? {
-        println!("{},{:.6}", p.id, p.similarity);
+    let scored = pair_similarities(pairs, articles, params, embedder)?;
+    // Columns for every signal any pair has, so that each row has the same ones.
+    let names: Vec<String> = if with_signals {
+        let mut n: Vec<String> = scored
+            .iter()
+            .flat_map(|p| p.signals.keys().cloned())
+            .collect();
+        n.sort();
+        n.dedup();
+        n
+    } else {
+        Vec::new()
+    };
+    let mut header = String::from("pair_id,similarity");
+    for n in &names {
+        header.push(',');
+        header.push_str(n);
+    }
+    println!("{header}");
+    for p in scored {
+        let mut line = format!("{},{:.6}", p.id, p.similarity);
+        for n in &names {
+            match p.signals.get(n) {
+                Some(v) => line.push_str(&format!(",{v:.6}")),
+                None => line.push(','),
+            }
+        }
+        println!("{line}");
     }
     Ok(ExitCode::SUCCESS)
 }

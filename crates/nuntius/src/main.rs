@@ -21,8 +21,9 @@ use nuntius_store::SqliteStore;
 #[derive(Parser)]
 #[command(name = "nuntius", version, about = "Multilingual news story engine")]
 struct Cli {
-    /// Embedding signal: `auto` uses the static table when built, else lexical signals only;
-    /// `transformer` runs multilingual-e5-small on every article (slow, most accurate).
+    /// Embedding signal: `auto` runs multilingual-e5-small (the transformer: most accurate,
+    /// tens of articles/s) when its model file is fetched, else lexical signals only; `none` is
+    /// the lexical path (thousands of articles/s); `static` the distilled table (fast, weaker).
     #[arg(
         long,
         global = true,
@@ -111,6 +112,9 @@ enum Command {
         pairs: PathBuf,
         #[arg(long)]
         articles: PathBuf,
+        /// Also print each signal's value (the mean of both directions), one column each.
+        #[arg(long)]
+        signals: bool,
     },
     /// Encoder model files.
     Model {
@@ -166,11 +170,13 @@ fn embedder(arg: EncoderArg) -> Result<Option<std::sync::Arc<dyn TextEmbedder>>>
         EncoderArg::None => EncoderChoice::None,
         EncoderArg::Static => EncoderChoice::Static,
         EncoderArg::Transformer => EncoderChoice::Transformer,
-        EncoderArg::Auto if encoder_available(EncoderChoice::Static) => EncoderChoice::Static,
+        EncoderArg::Auto if encoder_available(EncoderChoice::Transformer) => {
+            EncoderChoice::Transformer
+        }
         EncoderArg::Auto => {
             eprintln!(
-                "note: no static encoder table at {}; using lexical signals only (see `nuntius model build-static`)",
-                nuntius_embed::default_static_path().display()
+                "note: no encoder model at {}; using lexical signals only (run scripts/fetch-model.sh)",
+                nuntius_embed::default_model_path().display()
             );
             EncoderChoice::None
         }
@@ -376,21 +382,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             build_static(&corpus, limit)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Eval { what, params } => eval::run(
-            what,
-            &eval::load_params(params.as_deref())?,
-            embedder(cli.encoder)?,
-        ),
+        Command::Eval { what, params } => {
+            let embedder = embedder(cli.encoder)?;
+            let params = eval::load_params(params.as_deref(), embedder.is_some())?;
+            eval::run(what, &params, embedder)
+        }
         Command::Similarity {
             pairs,
             articles,
             params,
-        } => eval::print_similarities(
-            &pairs,
-            &articles,
-            &eval::load_params(params.as_deref())?,
-            embedder(cli.encoder)?.as_ref(),
-        ),
+            signals,
+        } => {
+            let embedder = embedder(cli.encoder)?;
+            let params = eval::load_params(params.as_deref(), embedder.is_some())?;
+            eval::print_similarities(&pairs, &articles, &params, embedder.as_ref(), signals)
+        }
     }
 }
 
@@ -448,8 +454,9 @@ fn open_engine(data_dir: &Path, encoder: EncoderArg) -> Result<Engine> {
         .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
     let store = SqliteStore::open(&store_path(data_dir))?;
     let index = SearchIndex::open(&index_path(data_dir))?;
-    Engine::open(Box::new(store), Params::default())?
-        .with_embedder(embedder(encoder)?)
+    let embedder = embedder(encoder)?;
+    Engine::open(Box::new(store), Params::for_encoder(embedder.is_some()))?
+        .with_embedder(embedder)
         .with_search(index)
 }
 

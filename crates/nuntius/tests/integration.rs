@@ -41,7 +41,11 @@ fn by_path<'a>(articles: &'a [Value], stem: &str) -> &'a Value {
 }
 
 fn seeds(data: &Path) -> Vec<Value> {
-    let (_, err, code) = nuntius(data, &["ingest", "examples/seeds/"]);
+    seeds_with(data, "auto")
+}
+
+fn seeds_with(data: &Path, encoder: &str) -> Vec<Value> {
+    let (_, err, code) = nuntius(data, &["--encoder", encoder, "ingest", "examples/seeds/"]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("read 5, new 5"), "{err}");
     export(data)
@@ -49,8 +53,32 @@ fn seeds(data: &Path) -> Vec<Value> {
 
 #[test]
 fn seeds_acceptance() {
+    check_seeds("none");
+}
+
+/// The same acceptance with the embedding signal on. The model is fetched by
+/// scripts/fetch-model.sh; in CI (`CI=true`) a missing model fails the test.
+#[test]
+fn seeds_acceptance_with_the_transformer() {
+    let model = std::env::var_os("NUNTIUS_CACHE_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/nuntius")))
+        .map(|d| d.join("e5-small-q4.bin"));
+    if !model.as_ref().is_some_and(|m| m.exists()) {
+        let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+        assert!(
+            !in_ci,
+            "CI=true but the encoder model is missing: run scripts/fetch-model.sh"
+        );
+        eprintln!("skipped: no encoder model ({model:?}); run scripts/fetch-model.sh");
+        return;
+    }
+    check_seeds("transformer");
+}
+
+fn check_seeds(encoder: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let arts = seeds(dir.path());
+    let arts = seeds_with(dir.path(), encoder);
     assert_eq!(arts.len(), 5);
     let langs: Vec<&str> = arts.iter().map(|a| a["lang"].as_str().unwrap()).collect();
     assert_eq!(langs.iter().filter(|l| **l == "it").count(), 4, "{langs:?}");
