@@ -29,7 +29,7 @@ fn choose_encoding(
     match declared {
         // Pages served as Latin-1 but written in UTF-8 are common; the bytes win.
         Some(enc) if enc != UTF_8 && is_utf8 && !bytes.is_ascii() => UTF_8,
-        Some(enc) if enc == UTF_8 && !is_utf8 => detect(bytes, url),
+        Some(enc) if enc == UTF_8 && !is_utf8 && !mostly_utf8(bytes) => detect(bytes, url),
         Some(enc) => enc,
         None if is_utf8 => UTF_8,
         None => detect(bytes, url),
@@ -42,6 +42,17 @@ fn valid_utf8_but_cut(bytes: &[u8]) -> bool {
         Ok(_) => true,
         Err(e) => e.error_len().is_none(),
     }
+}
+
+/// Declared UTF-8 with a few stray bytes (a pasted Latin-1 character, a cut sequence)
+/// among many well-formed multi-byte characters: the declaration is right.
+fn mostly_utf8(bytes: &[u8]) -> bool {
+    let (mut multibyte, mut invalid) = (0usize, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        multibyte += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        invalid += usize::from(!chunk.invalid().is_empty());
+    }
+    multibyte >= 10 * invalid
 }
 
 fn detect(bytes: &[u8], url: Option<&str>) -> &'static Encoding {
@@ -131,6 +142,16 @@ mod tests {
             None,
             "<meta charset=iso-8859-1><p>Grüße</p>",
         );
+    }
+
+    #[test]
+    fn declared_utf8_with_a_stray_byte_stays_utf8() {
+        let mut bytes = "<meta charset=utf-8><p>Zażółć gęślą jaźń, Łódź, Kraków, Gdańsk</p>"
+            .as_bytes()
+            .to_vec();
+        bytes.extend_from_slice(b"<p>caf\xe9</p>");
+        let text = decode_page(&bytes, None, None);
+        assert!(text.contains("Zażółć gęślą jaźń"), "{text}");
     }
 
     #[test]
