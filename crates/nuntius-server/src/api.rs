@@ -4,7 +4,7 @@
 //! OpenAPI test compares the table with the document.
 
 use std::collections::BTreeSet;
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -474,7 +474,7 @@ async fn ingest(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with(RAW_JSONL));
-    let (raws, errors) = tokio::task::spawn_blocking(move || parse_body(&bytes, raw_format))
+    let (raws, errors) = tokio::task::spawn_blocking(move || parse_body(&bytes, raw_format, limit))
         .await
         .map_err(|e| ApiError::Internal(format!("parsing the body failed: {e}")))??;
     let (reply, wait) = tokio::sync::oneshot::channel();
@@ -489,11 +489,42 @@ async fn ingest(
     Ok(Json(report))
 }
 
+/// How many times the body limit a gzip body may inflate to.
+const GZIP_EXPANSION: usize = 8;
+
 /// Reads a request body with the CLI's readers (JSONL, text, gzip), a JSON array of article
-/// objects, or the forwarding format. Bad records become per-record errors.
-fn parse_body(bytes: &[u8], raw_format: bool) -> Result<(Vec<RawArticle>, Vec<String>), ApiError> {
+/// objects, or the forwarding format. Bad records become per-record errors. A gzip body is
+/// inflated first, to at most `GZIP_EXPANSION` × `limit` bytes: the limit holds after
+/// decompression too.
+fn parse_body(
+    bytes: &[u8],
+    raw_format: bool,
+    limit: usize,
+) -> Result<(Vec<RawArticle>, Vec<String>), ApiError> {
     let mut raws = Vec::new();
     let mut errors = Vec::new();
+    let inflated;
+    let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
+        let cap = limit.saturating_mul(GZIP_EXPANSION);
+        let mut out = Vec::new();
+        let read = flate2::read::MultiGzDecoder::new(bytes)
+            .take(cap as u64 + 1)
+            .read_to_end(&mut out);
+        if out.len() > cap {
+            return Err(ApiError::PayloadTooLarge { limit: cap });
+        }
+        // A broken stream keeps what came before the break, as the file readers do.
+        if let Err(e) = read {
+            errors.push(format!(
+                "body: gzip stream broken after {} bytes: {e}",
+                out.len()
+            ));
+        }
+        inflated = out;
+        inflated.as_slice()
+    } else {
+        bytes
+    };
     if raw_format {
         let text = std::str::from_utf8(bytes)
             .map_err(|e| ApiError::InvalidBody(format!("not UTF-8: {e}")))?;
@@ -594,10 +625,14 @@ mod tests {
 
     #[test]
     fn bodies_in_every_accepted_shape() {
-        let (r, e) = parse_body(b"[{\"title\":\"a\"},{\"x\":1}]", false).unwrap();
+        let (r, e) = parse_body(b"[{\"title\":\"a\"},{\"x\":1}]", false, 1 << 20).unwrap();
         assert_eq!((r.len(), e.len()), (1, 1));
-        let (r, e) =
-            parse_body(b"{\"title\":\"a\"}\n{\"title\":\"b\"}\nnot json\n", false).unwrap();
+        let (r, e) = parse_body(
+            b"{\"title\":\"a\"}\n{\"title\":\"b\"}\nnot json\n",
+            false,
+            1 << 20,
+        )
+        .unwrap();
         assert_eq!((r.len(), e.len()), (2, 1));
         let raw = RawArticle {
             id: Some("x".into()),
@@ -605,8 +640,38 @@ mod tests {
             ..RawArticle::default()
         };
         let line = serde_json::to_string(&raw).unwrap();
-        let (r, _) = parse_body(line.as_bytes(), true).unwrap();
+        let (r, _) = parse_body(line.as_bytes(), true, 1 << 20).unwrap();
         assert_eq!(r, vec![raw]);
-        assert!(parse_body(b"  ", false).is_err());
+        assert!(parse_body(b"  ", false, 1 << 20).is_err());
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(data).unwrap();
+        enc.finish().unwrap()
+    }
+
+    #[test]
+    fn gzip_bodies_are_inflated_within_the_limit() {
+        let body = gzip(b"{\"title\":\"a\"}\n{\"title\":\"b\"}\n");
+        let (r, e) = parse_body(&body, false, 1 << 20).unwrap();
+        assert_eq!((r.len(), e.len()), (2, 0));
+        // 1 MiB of zeros compresses to ~1 KiB: small on the wire, over 8 × a 4 KiB limit inflated.
+        let bomb = gzip(&vec![b'0'; 1 << 20]);
+        assert!(bomb.len() < 4096);
+        assert!(matches!(
+            parse_body(&bomb, false, 4096),
+            Err(ApiError::PayloadTooLarge { limit: 32768 })
+        ));
+        // A truncated stream keeps the records before the break and says so.
+        let lines: String = (0..200)
+            .map(|i| format!("{{\"title\":\"t{i}\"}}\n"))
+            .collect();
+        let mut cut = gzip(lines.as_bytes());
+        cut.truncate(cut.len() / 2);
+        let (r, e) = parse_body(&cut, false, 1 << 20).unwrap();
+        assert!(!r.is_empty() && r.len() < 200, "{}", r.len());
+        assert!(e.iter().any(|m| m.contains("gzip")), "{e:?}");
     }
 }

@@ -12,6 +12,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use nuntius_engine::datadir::store_path;
+use nuntius_engine::embedding::TextEmbedder;
 use nuntius_engine::{Engine, IngestSummary};
 use nuntius_model::RawArticle;
 use nuntius_search::{SearchDoc, SearchIndex};
@@ -32,7 +33,7 @@ const BATCH: usize = 512;
 const INDEX_CHUNK: u64 = 2000;
 
 /// How the app is opened.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AppConfig {
     pub data_dir: PathBuf,
     /// Bearer token for the write API.
@@ -40,6 +41,19 @@ pub struct AppConfig {
     pub max_body_bytes: usize,
     /// Whether to start the writer (false: a read-only app, as the benchmark uses).
     pub writer: bool,
+    /// The embedding signal of the writer's engine, as `nuntius ingest` would use it.
+    pub embedder: Option<Arc<dyn TextEmbedder>>,
+}
+
+impl std::fmt::Debug for AppConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppConfig")
+            .field("data_dir", &self.data_dir)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("writer", &self.writer)
+            .field("embedder", &self.embedder.as_ref().map(|e| e.describe()))
+            .finish_non_exhaustive()
+    }
 }
 
 /// The outcome of one ingest request.
@@ -260,10 +274,11 @@ impl App {
         });
         let writer = if config.writer {
             let s = shared.clone();
+            let embedder = config.embedder.clone();
             Some(
                 std::thread::Builder::new()
                     .name("nuntius-writer".into())
-                    .spawn(move || writer_loop(&s, rx))
+                    .spawn(move || writer_loop(&s, rx, embedder))
                     .map_err(ServerError::io("cannot start the writer thread"))?,
             )
         } else {
@@ -315,12 +330,18 @@ impl App {
     }
 }
 
-fn writer_loop(shared: &Shared, rx: mpsc::Receiver<WriteJob>) {
+fn writer_loop(
+    shared: &Shared,
+    rx: mpsc::Receiver<WriteJob>,
+    embedder: Option<Arc<dyn TextEmbedder>>,
+) {
     let path = store_path(&shared.data_dir);
+    let params = nuntius_cluster::Params::for_encoder(embedder.is_some());
     let opened = SqliteStore::open(&path)
         .map_err(|e| e.to_string())
         .and_then(|store| {
-            Engine::open(Box::new(store), nuntius_cluster::Params::default())
+            Engine::open(Box::new(store), params)
+                .map(|engine| engine.with_embedder(embedder))
                 .map_err(|e| format!("{e:#}"))
         })
         .and_then(|engine| {

@@ -116,6 +116,7 @@ pub fn bench_serve(data_dir: &Path, options: &BenchOptions) -> Result<BenchRepor
         token: String::new(),
         max_body_bytes: 0,
         writer: false,
+        embedder: None,
     })?;
     let indexed_now = if WriterLock::holder(data_dir).is_none() {
         app.catch_up_search()?

@@ -36,13 +36,15 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:7700";
 pub const DEFAULT_MAX_BODY_BYTES: usize = 32 << 20;
 
 /// `nuntius serve` options, resolved by the CLI.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServeConfig {
     pub data_dir: PathBuf,
     pub addr: SocketAddr,
     /// Bearer token of the write API; `None`: generate one and leave it in `serve.token` (0600).
     pub token: Option<String>,
     pub max_body_bytes: usize,
+    /// The embedding signal for articles posted to the API.
+    pub embedder: Option<std::sync::Arc<dyn nuntius_engine::embedding::TextEmbedder>>,
 }
 
 /// Serves the data dir until Ctrl-C: takes its writer lock, starts the writer and the HTTP server,
@@ -67,6 +69,7 @@ pub fn run(config: ServeConfig) -> anyhow::Result<()> {
         token,
         max_body_bytes: config.max_body_bytes,
         writer: true,
+        embedder: config.embedder.clone(),
     })?;
     let addr_file = config.data_dir.join(client::ADDR_FILE);
     let served = runtime.block_on(async {

@@ -335,6 +335,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 addr,
                 token,
                 max_body_bytes,
+                embedder: embedder(cli.encoder)?,
             })?;
             Ok(ExitCode::SUCCESS)
         }

@@ -50,6 +50,7 @@ pub fn seeded_with_limit(max_body_bytes: usize) -> Fixture {
         token: TOKEN.to_string(),
         max_body_bytes,
         writer: true,
+        embedder: None,
     })
     .unwrap();
     app.wait_until_ready(Duration::from_secs(60)).unwrap();
