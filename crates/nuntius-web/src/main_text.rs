@@ -717,15 +717,8 @@ impl Para {
             if starts_with_space && !self.text.is_empty() && !self.text.ends_with(' ') {
                 self.text.push(' ');
             }
-            // Soft hyphens are invisible break hints, not text.
-            let c = if word.contains('\u{ad}') {
-                let before = self.text.len();
-                self.text.extend(word.chars().filter(|&c| c != '\u{ad}'));
-                self.text[before..].chars().count()
-            } else {
-                self.text.push_str(word);
-                word.chars().count()
-            };
+            self.text.push_str(word);
+            let c = word.chars().count();
             self.chars += c;
             if in_link {
                 self.link_chars += c;
@@ -985,14 +978,6 @@ mod tests {
                 "Short middle line",
                 long
             ]
-        );
-    }
-
-    #[test]
-    fn soft_hyphens_are_removed() {
-        check(
-            "<html><body><article><p>Schon im Mit\u{ad}tel\u{ad}al\u{ad}ter war der Wein bekannt, und man trank ihn gern.</p></article></body></html>",
-            &["Schon im Mittelalter war der Wein bekannt, und man trank ihn gern."],
         );
     }
 
