@@ -190,7 +190,9 @@ impl Snapshot {
                 independent.insert(src);
             }
         }
-        // The headline: the title of the article sharing most entities with the rest of the story.
+        // The headline: the title of an original (not a duplicate or copy) from a known source
+        // (an anonymous page is more often a rewrite, misspellings and all), sharing most
+        // entities with the rest of the story.
         let mut entity_counts: HashMap<u64, usize> = HashMap::new();
         for a in arts {
             for (e, _) in self.entities_of(a) {
@@ -208,6 +210,7 @@ impl Snapshot {
                 (
                     a.duplicate_of.is_none(),
                     !self.copies_from.contains_key(&a.seq),
+                    a.source.is_some(),
                     central,
                     std::cmp::Reverse(a.seq),
                 )

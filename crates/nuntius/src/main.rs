@@ -664,10 +664,11 @@ fn print_stories(snap: &view::Snapshot, limit: usize, json: bool) -> Result<()> 
                 for a in ev["articles"].as_array().into_iter().flatten() {
                     writeln!(
                         out,
-                        "    [{}] {}  {}",
+                        "    [{}] {}  {}{}",
                         a["lang"].as_str().unwrap_or("?"),
                         a["id"].as_str().unwrap_or(""),
-                        a["title"].as_str().unwrap_or("")
+                        a["title"].as_str().unwrap_or(""),
+                        badges(a)
                     )?;
                 }
             }
@@ -676,6 +677,24 @@ fn print_stories(snap: &view::Snapshot, limit: usize, json: bool) -> Result<()> 
     }
     out.flush()?;
     Ok(())
+}
+
+/// "  [copies X]" and "  [duplicate of Y]" after an article line, when they apply.
+fn badges(a: &serde_json::Value) -> String {
+    let copies: Vec<&str> = a["copies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x.as_str())
+        .collect();
+    let mut out = String::new();
+    if !copies.is_empty() {
+        out.push_str(&format!("  [copies {}]", copies.join(", ")));
+    }
+    if let Some(d) = a["duplicate_of"].as_str() {
+        out.push_str(&format!("  [duplicate of {d}]"));
+    }
+    out
 }
 
 fn print_story(detail: &serde_json::Value, why: bool) {
@@ -718,30 +737,14 @@ fn print_story(detail: &serde_json::Value, why: bool) {
             }
         }
         for a in ev["articles"].as_array().into_iter().flatten() {
-            let copies: Vec<&str> = a["copies"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|x| x.as_str())
-                .collect();
-            let badge = if copies.is_empty() {
-                String::new()
-            } else {
-                format!("  [copies {}]", copies.join(", "))
-            };
-            let dup = a["duplicate_of"]
-                .as_str()
-                .map(|d| format!("  [duplicate of {d}]"))
-                .unwrap_or_default();
             println!(
-                "    {} [{}] {} {}  {}{}{}",
+                "    {} [{}] {} {}  {}{}",
                 a["published"].as_str().unwrap_or("undated"),
                 a["lang"].as_str().unwrap_or("?"),
                 a["source"].as_str().unwrap_or("-"),
                 a["id"].as_str().unwrap_or(""),
                 a["title"].as_str().unwrap_or(""),
-                badge,
-                dup
+                badges(a)
             );
             if why {
                 if let Some(w) = a.get("why") {

@@ -76,9 +76,24 @@ fn seeds_acceptance_with_the_transformer() {
     check_seeds("transformer");
 }
 
+// The body of two #[test]s: clippy's test allowances do not reach a helper.
+#[allow(clippy::unwrap_used)]
 fn check_seeds(encoder: &str) {
     let dir = tempfile::tempdir().unwrap();
     let arts = seeds_with(dir.path(), encoder);
+    // The story's headline is the original's title, not the content farm's rewrite; the copy
+    // shows its badge in the listing.
+    let (listing, err, code) = nuntius(dir.path(), &["stories"]);
+    assert_eq!(code, 0, "{err}");
+    let first = listing.lines().next().unwrap_or("");
+    assert!(
+        first.contains("Lavrov sull'incontro con Blinken"),
+        "{listing}"
+    );
+    assert!(
+        listing.contains("[copies 001_c10b4a053a7048bd]"),
+        "{listing}"
+    );
     assert_eq!(arts.len(), 5);
     let langs: Vec<&str> = arts.iter().map(|a| a["lang"].as_str().unwrap()).collect();
     assert_eq!(langs.iter().filter(|l| **l == "it").count(), 4, "{langs:?}");
