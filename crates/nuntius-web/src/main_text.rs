@@ -252,6 +252,7 @@ pub fn extract_main_text(dom: &Dom) -> Vec<String> {
         in_region: &in_region,
         holds_region: &holds_region,
         min_chars: OUTSIDE_MIN_CHARS,
+        region_end: in_region.iter().rposition(|&r| r).unwrap_or(0),
     };
     write_paragraphs(dom, &stats, whole, &rules, &mut out);
     trim_short_edges(&mut out);
@@ -298,6 +299,8 @@ struct OutsideRules<'a> {
     holds_region: &'a [bool],
     /// A paragraph outside the region needs this many characters and no links.
     min_chars: usize,
+    /// The last node of the region (node ids follow document order).
+    region_end: usize,
 }
 
 fn class_and_id(node: &crate::dom::Node) -> String {
@@ -706,6 +709,9 @@ struct Para {
     chars: usize,
     /// Whether the paragraph's first text lies inside the chosen region.
     inside: Option<bool>,
+    /// The paragraph starts after the region, past boilerplate or a link list that
+    /// closed it: the page's tail (teasers, author boxes, promotions), not the article.
+    past_tail_break: bool,
     /// Whether the paragraph is a `<p>` element (not a list item, cell or bare div text).
     in_p: bool,
 }
@@ -732,7 +738,9 @@ impl Para {
 
     fn flush(&mut self, out: &mut Vec<String>, rules: &OutsideRules) {
         let text = self.text.trim();
-        let outside_ok = self.link_chars * 5 <= self.chars && self.chars >= rules.min_chars;
+        let outside_ok = self.link_chars * 5 <= self.chars
+            && self.chars >= rules.min_chars
+            && !self.past_tail_break;
         if is_boilerplate_line(text)
             || is_date_line(text)
             || (self.inside == Some(false) && !outside_ok)
@@ -766,12 +774,19 @@ fn write_paragraphs(
     }
     let mut para = Para::default();
     let mut link_depth = 0usize;
+    // Set once a boilerplate block or link list is skipped after the region's end.
+    let mut tail_break = false;
     let mut stack = vec![Step::Enter(root)];
     while let Some(step) = stack.pop() {
         match step {
             Step::Enter(id) => {
                 let s = stats[id as usize];
+                let after_region = id as usize > rules.region_end;
                 if s.junk {
+                    let tag = dom.nodes[id as usize].tag();
+                    if after_region && !tag.is_empty() && !HARD_JUNK_TAGS.contains(&tag) {
+                        tail_break = true;
+                    }
                     continue;
                 }
                 let node = &dom.nodes[id as usize];
@@ -779,12 +794,14 @@ fn write_paragraphs(
                     NodeKind::Text(t) => {
                         if para.inside.is_none() && !t.trim().is_empty() {
                             para.inside = Some(rules.in_region[id as usize]);
+                            para.past_tail_break = after_region && tail_break;
                         }
                         para.push(t, link_depth > 0)
                     }
                     NodeKind::Element { tag, .. } => {
                         let tag: &str = tag;
                         if is_link_list(tag, s) && !rules.holds_region[id as usize] {
+                            tail_break |= after_region;
                             continue;
                         }
                         if s.block {
@@ -978,6 +995,31 @@ mod tests {
                 "Short middle line",
                 long
             ]
+        );
+    }
+
+    #[test]
+    fn clean_paragraphs_past_boilerplate_after_the_article_are_dropped() {
+        let story =
+            "The story goes on here, with commas, clauses, and enough words to count as prose.";
+        let html = format!(
+            r##"<html><body>
+            <div class="intro"><p>A lead paragraph set apart from the body of the story, long enough and free of any links.</p></div>
+            <div id="story"><p>{story}</p><p>{story}</p><p>{story}</p></div>
+            <p>A closing note right after the story, clean, long enough and free of any links.</p>
+            <div class="related"><a href="/x">Another story</a></div>
+            <div class="teasers"><p>The teaser of another story on the same site, long enough and free of links to pass as prose.</p></div>
+            </body></html>"##
+        );
+        check(
+            &html,
+            &[
+                "A lead paragraph set apart from the body of the story, long enough and free of any links.",
+                story,
+                story,
+                story,
+                "A closing note right after the story, clean, long enough and free of any links.",
+            ],
         );
     }
 
