@@ -339,6 +339,8 @@ fn is_hidden(node: &crate::dom::Node) -> bool {
 const HARD_JUNK_TAGS: &[&str] = &[
     "script", "style", "noscript", "iframe", "svg", "math", "template", "head", "button", "select",
     "textarea", "object", "embed", "canvas", "video", "audio", "map",
+    // Ruby annotations: the reading aid above the characters, not the text itself.
+    "rt", "rp",
 ];
 
 /// Does this element hold the article itself (`<main>`, `<article>`, `itemprop=articleBody`)?
@@ -1020,6 +1022,14 @@ mod tests {
                 story,
                 "A closing note right after the story, clean, long enough and free of any links.",
             ],
+        );
+    }
+
+    #[test]
+    fn ruby_annotations_are_dropped() {
+        check(
+            "<html><body><article><p><ruby>子<rt>こ</rt></ruby>どもへの<ruby>虐待<rp>(</rp><rt>ぎゃくたい</rt><rp>)</rp></ruby>をなくすための<ruby>法律<rt>ほうりつ</rt></ruby>ができました。</p></article></body></html>",
+            &["子どもへの虐待をなくすための法律ができました。"],
         );
     }
 
