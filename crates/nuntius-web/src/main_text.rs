@@ -136,6 +136,24 @@ const JUNK_ANYWHERE: &[&str] = &[
     "diskussion",
     "table-of-contents",
     "ez-toc",
+    // Legal and commercial notes under articles, boxes hidden from print.
+    "copyright",
+    "disclaimer",
+    "disclosure",
+    "affiliate",
+    "notice",
+    "werbung",
+    "buybox",
+    "appstore",
+    "hide-print",
+    // Author biographies and calls to action (`author-bio`, `c-letters-cta`).
+    "-bio",
+    "bio-",
+    "_bio",
+    "-cta",
+    "_cta",
+    "cta-",
+    "cta_",
 ];
 
 /// Class/id prefixes of boilerplate blocks, matched at the start of a class token.
@@ -166,7 +184,6 @@ const JUNK_PREFIX: &[&str] = &[
     "toolbar",
     "follow",
     "signature",
-    "copyright",
     "caption",
     "credit",
     "hidden",
@@ -186,10 +203,11 @@ const JUNK_PREFIX: &[&str] = &[
     "shopping",
     "infobox",
     "pager",
+    "cta",
 ];
 
 const JUNK_EXACT: &[&str] = &[
-    "toc", "nav", "ad", "ads", "adv", "meta", "header", "tools", "date", "info", "print",
+    "toc", "nav", "ad", "ads", "adv", "meta", "header", "tools", "date", "info", "print", "bio",
 ];
 
 /// Class/id fragments that name the article body itself; such blocks are never boilerplate.
@@ -1031,6 +1049,21 @@ mod tests {
             "<html><body><article><p><ruby>子<rt>こ</rt></ruby>どもへの<ruby>虐待<rp>(</rp><rt>ぎゃくたい</rt><rp>)</rp></ruby>をなくすための<ruby>法律<rt>ほうりつ</rt></ruby>ができました。</p></article></body></html>",
             &["子どもへの虐待をなくすための法律ができました。"],
         );
+    }
+
+    #[test]
+    fn disclaimers_biographies_and_calls_to_action_are_boilerplate() {
+        let story =
+            "The story goes on here, with commas, clauses, and enough words to count as prose.";
+        let html = format!(
+            r##"<html><body><article>
+            <p>{story}</p><p>{story}</p>
+            <section class="editorial-disclosure"><p>This post contains references to products from our advertisers, who pay us.</p></section>
+            <div class="author-bio"><p>Jane Doe writes about policy and has covered the capital for twenty years now.</p></div>
+            <section class="c-letters-cta"><p>We want to hear what you think about this article. Write to us, please.</p></section>
+            </article></body></html>"##
+        );
+        check(&html, &[story, story]);
     }
 
     #[test]
