@@ -154,6 +154,12 @@ const JUNK_ANYWHERE: &[&str] = &[
     "_cta",
     "cta-",
     "cta_",
+    // Author boxes anywhere in the name (`post-author`), overlays and lightboxes
+    // (image viewers that repeat captions), teaser blocks (`teaser_list`).
+    "author",
+    "overlay",
+    "lightbox",
+    "teaser_",
 ];
 
 /// Class/id prefixes of boilerplate blocks, matched at the start of a class token.
@@ -171,7 +177,6 @@ const JUNK_PREFIX: &[&str] = &[
     "signup",
     "subscribe",
     "byline",
-    "author",
     "dateline",
     "meta-",
     "post-meta",
@@ -191,7 +196,6 @@ const JUNK_PREFIX: &[&str] = &[
     "visually-hidden",
     "screen-reader",
     "jump",
-    "overlay",
     "most-",
     "more-",
     "read-more",
@@ -1061,6 +1065,20 @@ mod tests {
             <section class="editorial-disclosure"><p>This post contains references to products from our advertisers, who pay us.</p></section>
             <div class="author-bio"><p>Jane Doe writes about policy and has covered the capital for twenty years now.</p></div>
             <section class="c-letters-cta"><p>We want to hear what you think about this article. Write to us, please.</p></section>
+            </article></body></html>"##
+        );
+        check(&html, &[story, story]);
+    }
+
+    #[test]
+    fn author_boxes_and_lightboxes_are_boilerplate() {
+        let story =
+            "The story goes on here, with commas, clauses, and enough words to count as prose.";
+        let html = format!(
+            r##"<html><body><article>
+            <div class="image-lightbox"><p>A caption repeated in the image viewer, long enough to count as a paragraph.</p></div>
+            <p>{story}</p><p>{story}</p>
+            <div class="post-author"><p>Jane Doe writes about policy and has covered the capital for twenty years now.</p></div>
             </article></body></html>"##
         );
         check(&html, &[story, story]);
