@@ -928,6 +928,16 @@ const BOILERPLATE_LINE_WORDS: &[&str] = &[
     "learn more",
     "kontakt:",
     "contact us",
+    "auch interessant",
+    "auch interessieren",
+    "ähnliche beiträge",
+    "weitere beiträge",
+    "ohne gewähr",
+    "externer inhalt",
+    "ultima modifica",
+    "canal de youtube",
+    "hazte miembro",
+    "crédito:",
 ];
 
 /// A URL or e-mail address written out as text.
@@ -1082,6 +1092,26 @@ mod tests {
             </article></body></html>"##
         );
         check(&html, &[story, story]);
+    }
+
+    #[test]
+    fn furniture_lines_in_several_languages_are_dropped() {
+        for line in [
+            "Auch interessant",
+            "Das könnte Sie auch interessieren:",
+            "Ähnliche Beiträge",
+            "Alle Angaben ohne Gewähr",
+            "Externer Inhalt",
+            "Ultima modifica: 19 febbraio",
+            "¡Mira lo que tiene nuestro canal de YouTube!",
+            "HAZTE MIEMBRO Y DISFRUTA DE BENEFICIOS",
+            "(Crédito: Agencia)",
+        ] {
+            assert!(is_boilerplate_line(line), "{line}");
+        }
+        assert!(!is_boilerplate_line(
+            "Die Gemeinde hat neue Beiträge beschlossen."
+        ));
     }
 
     #[test]
