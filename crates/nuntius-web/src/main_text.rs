@@ -388,10 +388,7 @@ fn is_junk_element(node: &crate::dom::Node, names: &str) -> bool {
     if JUNK_TAGS.contains(&tag) {
         return true;
     }
-    if matches!(
-        tag,
-        "html" | "body" | "main" | "article" | "#root" | "p" | "a"
-    ) {
+    if matches!(tag, "html" | "body" | "main" | "article" | "#root" | "a") {
         return false;
     }
     if names.is_empty() {
@@ -408,6 +405,13 @@ fn is_junk_element(node: &crate::dom::Node, names: &str) -> bool {
         .any(|tok| CONTENT_MARKERS.iter().any(|m| tok.contains(m)))
     {
         return false;
+    }
+    // Paragraphs carry styling classes (`lead`, `tagStyle_…`, `caption description`):
+    // only an unambiguous boilerplate word (`newsletter-teaser`, `ad-disclosure`) counts.
+    if tag == "p" {
+        return names
+            .split_whitespace()
+            .any(|tok| JUNK_ANYWHERE.iter().any(|w| tok.contains(w)));
     }
     names.split_whitespace().any(|tok| {
         JUNK_EXACT.contains(&tok)
@@ -1112,6 +1116,19 @@ mod tests {
         assert!(!is_boilerplate_line(
             "Die Gemeinde hat neue Beiträge beschlossen."
         ));
+    }
+
+    #[test]
+    fn paragraphs_count_as_boilerplate_only_by_unambiguous_class_words() {
+        let story =
+            "The story goes on here, with commas, clauses, and enough words to count as prose.";
+        let html = format!(
+            r##"<html><body><article>
+            <p class="lead">{story}</p><p class="tagStyle_x1">{story}</p>
+            <p class="newsletter-teaser">Keep up with all the latest developments: sign up for our free letter.</p>
+            </article></body></html>"##
+        );
+        check(&html, &[story, story]);
     }
 
     #[test]
