@@ -77,6 +77,11 @@ pub fn run(config: ServeConfig) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {}", config.addr))?;
         let local = listener.local_addr()?;
+        if !local.ip().is_loopback() {
+            eprintln!(
+                "nuntius serve: warning: listening on {local}, reachable from other machines; reads need no token and traffic is plain HTTP (put a TLS proxy in front)"
+            );
+        }
         std::fs::write(&addr_file, format!("http://{local}\n"))
             .with_context(|| format!("cannot write {}", addr_file.display()))?;
         eprintln!(
