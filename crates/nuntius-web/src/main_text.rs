@@ -184,7 +184,6 @@ const JUNK_PREFIX: &[&str] = &[
     "article-meta",
     "postmeta",
     "rating",
-    "print-",
     "skip",
     "toolbar",
     "follow",
@@ -195,7 +194,10 @@ const JUNK_PREFIX: &[&str] = &[
     "sr-only",
     "visually-hidden",
     "screen-reader",
-    "jump",
+    "jump-",
+    "jump_",
+    "jumplink",
+    "jumpnav",
     "most-",
     "more-",
     "read-more",
@@ -415,8 +417,19 @@ fn is_junk_element(node: &crate::dom::Node, names: &str) -> bool {
     }
     names.split_whitespace().any(|tok| {
         JUNK_EXACT.contains(&tok)
-            || JUNK_PREFIX.iter().any(|p| tok.starts_with(p))
+            || (JUNK_PREFIX.iter().any(|p| tok.starts_with(p)) && !is_responsive_visibility(tok))
             || JUNK_ANYWHERE.iter().any(|w| tok.contains(w))
+    })
+}
+
+/// Bootstrap-style `hidden-xs`, `hidden-md`, …: hidden on some screens only, shown on others.
+fn is_responsive_visibility(tok: &str) -> bool {
+    tok.strip_prefix("hidden-").is_some_and(|rest| {
+        [
+            "xs", "sm", "md", "lg", "xl", "mobile", "phone", "tablet", "desktop", "print",
+        ]
+        .iter()
+        .any(|v| rest.starts_with(v))
     })
 }
 
@@ -512,7 +525,9 @@ fn compute_stats(dom: &Dom) -> Vec<Stats> {
         in_article[id] = in_article[parent] || (parent != 0 && article_root[parent]);
         let parent_junk = stats[parent].junk;
         // An article's own <header> holds its title and lead.
-        let article_header = node.tag() == "header" && in_article[id];
+        // So does a <header> named after the article (`article-header`) outside it.
+        let article_header =
+            node.tag() == "header" && (in_article[id] || class_and_id(node).contains("article"));
         stats[id].junk = parent_junk
             || match node.kind {
                 NodeKind::Element { .. } if article_header => false,
@@ -773,6 +788,18 @@ impl Para {
             || is_date_line(text)
             || (self.inside == Some(false) && !outside_ok)
         {
+            if std::env::var("XD").is_ok() && !text.is_empty() {
+                let r = if is_boilerplate_line(text) {
+                    "bl"
+                } else if is_date_line(text) {
+                    "dt"
+                } else if self.past_tail_break {
+                    "tb"
+                } else {
+                    "os"
+                };
+                out.push(format!("⟦D{r}⟧ {text}"));
+            }
             *self = Para::default();
             return;
         }
@@ -782,6 +809,9 @@ impl Para {
             && self.chars < 200
             && !(self.in_p && self.inside == Some(true) && looks_like_address(text));
         let keep = !text.is_empty() && !link_line;
+        if link_line && std::env::var("XD").is_ok() && !text.is_empty() {
+            out.push(format!("⟦Dll⟧ {text}"));
+        }
         if keep {
             out.push(text.to_string());
         }
@@ -812,6 +842,22 @@ fn write_paragraphs(
                 let after_region = id as usize > rules.region_end;
                 if s.junk {
                     let tag = dom.nodes[id as usize].tag();
+                    if std::env::var("XD").is_ok()
+                        && !HARD_JUNK_TAGS.contains(&tag)
+                        && !stats[dom.nodes[id as usize].parent as usize].junk
+                    {
+                        let mut t = String::new();
+                        collect_text(dom, id, &mut t);
+                        let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+                        if !t.is_empty() {
+                            para.flush(out, rules);
+                            out.push(format!(
+                                "⟦J:{}{}⟧ {t}",
+                                tag,
+                                class_and_id(&dom.nodes[id as usize]).replace(' ', ".")
+                            ));
+                        }
+                    }
                     if after_region && !tag.is_empty() && !HARD_JUNK_TAGS.contains(&tag) {
                         tail_break = true;
                     }
@@ -1129,6 +1175,32 @@ mod tests {
             </article></body></html>"##
         );
         check(&html, &[story, story]);
+    }
+
+    #[test]
+    fn print_jump_and_responsive_classes_and_article_headers_are_content() {
+        let story =
+            "The story goes on here, with commas, clauses, and enough words to count as prose.";
+        let html = format!(
+            r##"<html><body>
+            <header class="article-header"><p>A deck above the story that says what it is about in one line.</p></header>
+            <div class="story">
+            <div class="print-full"><p>{story}</p></div>
+            <section class="jumplage"><p>{story}</p></section>
+            <ul class="hidden-xs"><li>{story}</li></ul>
+            <div class="hidden"><p>{story}</p></div>
+            <a class="jump-link" href="#top">Back to the top of the page</a>
+            </div></body></html>"##
+        );
+        check(
+            &html,
+            &[
+                "A deck above the story that says what it is about in one line.",
+                story,
+                story,
+                story,
+            ],
+        );
     }
 
     #[test]
