@@ -788,18 +788,6 @@ impl Para {
             || is_date_line(text)
             || (self.inside == Some(false) && !outside_ok)
         {
-            if std::env::var("XD").is_ok() && !text.is_empty() {
-                let r = if is_boilerplate_line(text) {
-                    "bl"
-                } else if is_date_line(text) {
-                    "dt"
-                } else if self.past_tail_break {
-                    "tb"
-                } else {
-                    "os"
-                };
-                out.push(format!("⟦D{r}⟧ {text}"));
-            }
             *self = Para::default();
             return;
         }
@@ -809,9 +797,6 @@ impl Para {
             && self.chars < 200
             && !(self.in_p && self.inside == Some(true) && looks_like_address(text));
         let keep = !text.is_empty() && !link_line;
-        if link_line && std::env::var("XD").is_ok() && !text.is_empty() {
-            out.push(format!("⟦Dll⟧ {text}"));
-        }
         if keep {
             out.push(text.to_string());
         }
@@ -842,22 +827,6 @@ fn write_paragraphs(
                 let after_region = id as usize > rules.region_end;
                 if s.junk {
                     let tag = dom.nodes[id as usize].tag();
-                    if std::env::var("XD").is_ok()
-                        && !HARD_JUNK_TAGS.contains(&tag)
-                        && !stats[dom.nodes[id as usize].parent as usize].junk
-                    {
-                        let mut t = String::new();
-                        collect_text(dom, id, &mut t);
-                        let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
-                        if !t.is_empty() {
-                            para.flush(out, rules);
-                            out.push(format!(
-                                "⟦J:{}{}⟧ {t}",
-                                tag,
-                                class_and_id(&dom.nodes[id as usize]).replace(' ', ".")
-                            ));
-                        }
-                    }
                     if after_region && !tag.is_empty() && !HARD_JUNK_TAGS.contains(&tag) {
                         tail_break = true;
                     }
