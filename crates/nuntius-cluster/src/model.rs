@@ -24,6 +24,9 @@ pub struct ArticleFeatures {
     /// Whether the article has body text beyond its title.
     #[serde(default)]
     pub body: bool,
+    /// Publication time in hours since 1970-01-01 UTC, when known to the minute.
+    #[serde(default)]
+    pub hours: Option<f64>,
 }
 
 /// Weights and thresholds. Defaults are fit on development data; see docs/EVALUATION.md.
@@ -57,6 +60,9 @@ pub struct Params {
     pub headline: Option<EventWeights>,
     /// Standard deviation, in days, of the time Gaussian for events.
     pub event_sigma_days: f64,
+    /// When both sides know the time of day: the time Gaussian's standard deviation in hours,
+    /// against the event members' median time, instead of days. 0: days only.
+    pub event_sigma_hours: f64,
     pub event_threshold: f64,
     /// Candidate events further apart than this many days are not considered.
     pub event_window_days: i64,
@@ -91,6 +97,7 @@ impl Default for Params {
             embedding_member_mix: 0.0,
             headline: None,
             event_sigma_days: 2.0,
+            event_sigma_hours: 0.0,
             event_threshold: 0.42,
             event_window_days: 10,
             story_w_entities: 0.7,
@@ -116,6 +123,9 @@ pub struct EventWeights {
     pub w_embedding: f64,
     pub w_time: f64,
     pub event_sigma_days: f64,
+    /// See [`Params::event_sigma_hours`].
+    #[serde(default)]
+    pub event_sigma_hours: f64,
     pub event_threshold: f64,
 }
 
@@ -131,6 +141,7 @@ impl Params {
                 w_embedding: self.w_embedding,
                 w_time: self.w_time,
                 event_sigma_days: self.event_sigma_days,
+                event_sigma_hours: self.event_sigma_hours,
                 event_threshold: self.event_threshold,
             },
         }
@@ -161,8 +172,9 @@ impl Params {
                 w_title: 0.15,
                 w_entities: 0.3,
                 w_embedding: 0.5,
-                w_time: 0.48,
+                w_time: 0.7,
                 event_sigma_days: 3.8,
+                event_sigma_hours: 24.0,
                 event_threshold: 0.68,
             }),
             ..Params::default()
@@ -210,6 +222,8 @@ struct Profile {
     embedding: Option<Vec<f32>>,
     embedded: u32,
     days: Vec<i64>,
+    /// Members' publication times (hours since the epoch) where known, sorted.
+    hours: Vec<f64>,
     size: u32,
     /// Title keys of the latest members.
     titles: Vec<Vec<u64>>,
@@ -305,6 +319,10 @@ impl Profile {
             let at = self.days.partition_point(|x| *x < d);
             self.days.insert(at, d);
         }
+        if let Some(h) = a.hours {
+            let at = self.hours.partition_point(|x| *x < h);
+            self.hours.insert(at, h);
+        }
         self.size += 1;
         if !a.title_keys.is_empty() {
             if self.titles.len() == TITLES_KEPT {
@@ -363,6 +381,10 @@ impl Profile {
 
     fn median_day(&self) -> Option<i64> {
         (!self.days.is_empty()).then(|| self.days[(self.days.len() - 1) / 2])
+    }
+
+    fn median_hours(&self) -> Option<f64> {
+        (!self.hours.is_empty()).then(|| self.hours[(self.hours.len() - 1) / 2])
     }
 }
 
@@ -951,7 +973,14 @@ impl Clusterer {
                 });
             }
         }
-        match Self::time_signal(a.day, profile, w.event_sigma_days) {
+        let by_hours = match (a.hours, profile.median_hours()) {
+            (Some(h), Some(m)) if w.event_sigma_hours > 0.0 => {
+                let sigma = w.event_sigma_hours;
+                Some((-((h - m) * (h - m)) / (2.0 * sigma * sigma)).exp())
+            }
+            _ => None,
+        };
+        match by_hours.or_else(|| Self::time_signal(a.day, profile, w.event_sigma_days)) {
             Some(g) => signals.push(Signal {
                 name: "time".into(),
                 value: g,
@@ -1150,6 +1179,7 @@ mod tests {
             entities: entities.iter().map(|e| (*e, 1.0)).collect(),
             embedding: None,
             body: true,
+            hours: None,
         }
     }
 

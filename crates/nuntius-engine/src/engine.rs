@@ -472,6 +472,7 @@ impl Engine {
             entities: entity_surfaces.iter().map(|(e, (_, w))| (*e, *w)).collect(),
             embedding,
             body: !a.text.trim().is_empty() && a.text.trim() != a.title.trim(),
+            hours: a.dated.and_then(|d| d.date.hours_since_epoch()),
         };
         let decision = self.clusterer.assign(&features, &linked);
         if let Some(story) = &decision.story {

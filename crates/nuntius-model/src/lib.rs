@@ -113,6 +113,19 @@ impl Published {
         days_from_civil(self.year, self.month.max(1), self.day.max(1))
     }
 
+    /// Hours since 1970-01-01 00:00 UTC, for a date known to the minute (local time when the
+    /// offset is unknown).
+    pub fn hours_since_epoch(&self) -> Option<f64> {
+        if self.precision != DatePrecision::Minute {
+            return None;
+        }
+        let local = self.day_number() as f64 * 24.0
+            + f64::from(self.hour)
+            + f64::from(self.minute) / 60.0
+            + f64::from(self.second) / 3600.0;
+        Some(local - f64::from(self.offset_minutes.unwrap_or(0)) / 60.0)
+    }
+
     /// ISO 8601: `YYYY-MM` for a month, `YYYY-MM-DD` for a day, date-time with offset for a timestamp.
     pub fn to_iso(&self) -> String {
         match self.precision {
@@ -268,6 +281,22 @@ pub struct Evidence {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hours_count_from_the_epoch_in_utc_and_only_for_timestamps() {
+        let t = Published {
+            year: 1970,
+            month: 1,
+            day: 2,
+            hour: 1,
+            minute: 30,
+            second: 0,
+            offset_minutes: Some(60),
+            precision: DatePrecision::Minute,
+        };
+        assert_eq!(t.hours_since_epoch(), Some(24.5));
+        assert_eq!(Published::day(1970, 1, 2).hours_since_epoch(), None);
+    }
 
     #[test]
     fn day_numbers_round_trip() {
