@@ -315,13 +315,18 @@ fn round3(x: f64) -> f64 {
 /// file order.
 fn gold_in_date_order(path: &std::path::Path) -> Result<Vec<GoldRow>> {
     let mut rows = read_gold(path)?;
-    rows.sort_by(|a, b| match (&a.raw.date, &b.raw.date) {
+    rows.sort_by(|a, b| date_order(&a.raw.date, &b.raw.date));
+    Ok(rows)
+}
+
+/// Stream order for evaluation: by date, undated last; a stable sort keeps file order on ties.
+fn date_order(a: &Option<String>, b: &Option<String>) -> std::cmp::Ordering {
+    match (a, b) {
         (Some(x), Some(y)) => x.cmp(y),
         (Some(_), None) => std::cmp::Ordering::Less,
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => std::cmp::Ordering::Equal,
-    });
-    Ok(rows)
+    }
 }
 
 struct ClusterRun {
@@ -561,12 +566,7 @@ fn ingest_in_memory(
     params: &Params,
     embedder: Option<&std::sync::Arc<dyn TextEmbedder>>,
 ) -> Result<Engine> {
-    articles.sort_by(|a, b| match (&a.date, &b.date) {
-        (Some(x), Some(y)) => x.cmp(y),
-        (Some(_), None) => std::cmp::Ordering::Less,
-        (None, Some(_)) => std::cmp::Ordering::Greater,
-        (None, None) => std::cmp::Ordering::Equal,
-    });
+    articles.sort_by(|a, b| date_order(&a.date, &b.date));
     let mut engine = Engine::open(Box::new(SqliteStore::in_memory()?), params.clone())?
         .with_embedder(embedder.cloned());
     let mut summary = IngestSummary::default();
