@@ -408,17 +408,22 @@ struct MemberVector {
 const MEMBER_VECTORS: usize = 12;
 
 impl EventState {
-    fn keep_vector(&mut self, a: &ArticleFeatures) {
-        if let Some(v) = &a.embedding {
-            if self.vectors.len() == MEMBER_VECTORS {
-                self.vectors.remove(0);
-            }
-            self.vectors.push(MemberVector {
-                vector: v.clone(),
-                lang: a.lang.clone(),
-                body: a.body,
-            });
+    /// Keeps the article's embedding, if any; true when it is the event's first, so that the
+    /// event joins the ones scanned for embedding candidates.
+    fn keep_vector(&mut self, a: &ArticleFeatures) -> bool {
+        let Some(v) = &a.embedding else {
+            return false;
+        };
+        let first = self.vectors.is_empty();
+        if self.vectors.len() == MEMBER_VECTORS {
+            self.vectors.remove(0);
         }
+        self.vectors.push(MemberVector {
+            vector: v.clone(),
+            lang: a.lang.clone(),
+            body: a.body,
+        });
+        first
     }
 
     /// The kept member embedding closest to `v` (all are unit length), with its cosine.
@@ -560,8 +565,7 @@ impl Clusterer {
         });
         ev.profile.add(a, &idfs);
         ev.members.push(a.seq);
-        ev.keep_vector(a);
-        let first_embedding = a.embedding.is_some() && ev.profile.embedded == 1;
+        let first_embedding = ev.keep_vector(a);
         let st = self.stories.entry(story).or_default();
         st.profile.add(a, &idfs);
         if new_event {
@@ -644,8 +648,7 @@ impl Clusterer {
             if let Some(state) = self.events.get_mut(&event) {
                 state.profile.add(a, &idfs);
                 state.members.push(a.seq);
-                state.keep_vector(a);
-                if a.embedding.is_some() && state.profile.embedded == 1 {
+                if state.keep_vector(a) {
                     self.embedded_events.push(event);
                 }
                 let story = state.story;
@@ -669,16 +672,15 @@ impl Clusterer {
         let mut profile = Profile::default();
         profile.add(a, &idfs);
         let story = self.assign_story(&profile, event);
-        if profile.embedded == 1 {
-            self.embedded_events.push(event);
-        }
         let mut state = EventState {
             story: story.story,
             profile,
             members: vec![a.seq],
             vectors: Vec::new(),
         };
-        state.keep_vector(a);
+        if state.keep_vector(a) {
+            self.embedded_events.push(event);
+        }
         self.events.insert(event, state);
         self.article_event.insert(a.seq, event);
         self.index_event(event, a);
