@@ -995,6 +995,10 @@ fn is_link_list(tag: &str, s: Stats) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A sentence that counts as prose, for fixtures that need article paragraphs.
+    const STORY: &str =
+        "The story goes on here, with commas, clauses, and enough words to count as prose.";
     use crate::dom::parse;
 
     fn check(html: &str, expected: &[&str]) {
@@ -1053,8 +1057,7 @@ mod tests {
 
     #[test]
     fn clean_paragraphs_past_boilerplate_after_the_article_are_dropped() {
-        let story =
-            "The story goes on here, with commas, clauses, and enough words to count as prose.";
+        let story = STORY;
         let html = format!(
             r##"<html><body>
             <div class="intro"><p>A lead paragraph set apart from the body of the story, long enough and free of any links.</p></div>
@@ -1086,8 +1089,7 @@ mod tests {
 
     #[test]
     fn disclaimers_biographies_and_calls_to_action_are_boilerplate() {
-        let story =
-            "The story goes on here, with commas, clauses, and enough words to count as prose.";
+        let story = STORY;
         let html = format!(
             r##"<html><body><article>
             <p>{story}</p><p>{story}</p>
@@ -1101,8 +1103,7 @@ mod tests {
 
     #[test]
     fn author_boxes_and_lightboxes_are_boilerplate() {
-        let story =
-            "The story goes on here, with commas, clauses, and enough words to count as prose.";
+        let story = STORY;
         let html = format!(
             r##"<html><body><article>
             <div class="image-lightbox"><p>A caption repeated in the image viewer, long enough to count as a paragraph.</p></div>
@@ -1135,8 +1136,7 @@ mod tests {
 
     #[test]
     fn paragraphs_count_as_boilerplate_only_by_unambiguous_class_words() {
-        let story =
-            "The story goes on here, with commas, clauses, and enough words to count as prose.";
+        let story = STORY;
         let html = format!(
             r##"<html><body><article>
             <p class="lead">{story}</p><p class="tagStyle_x1">{story}</p>
@@ -1148,8 +1148,7 @@ mod tests {
 
     #[test]
     fn print_jump_and_responsive_classes_and_article_headers_are_content() {
-        let story =
-            "The story goes on here, with commas, clauses, and enough words to count as prose.";
+        let story = STORY;
         let html = format!(
             r##"<html><body>
             <header class="article-header"><p>A deck above the story that says what it is about in one line.</p></header>
