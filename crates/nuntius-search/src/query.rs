@@ -18,6 +18,9 @@ use crate::{SearchError, SearchQuery};
 
 /// Longer query texts are refused: nobody types them, and each word costs a lookup per language.
 pub const MAX_QUERY_BYTES: usize = 2048;
+/// Deeper parenthesised groups are refused before parsing: the query grammar recurses once per
+/// level, and a few hundred levels overflow a server thread's stack.
+pub const MAX_QUERY_NESTING: usize = 8;
 /// A word in the title counts this much more than one in the text.
 const TITLE_BOOST: f32 = 2.0;
 
@@ -121,6 +124,12 @@ impl QueryBuilder {
             )));
         }
         let text = neutralize_syntax(text);
+        let depth = nesting_depth(&text);
+        if depth > MAX_QUERY_NESTING {
+            return Err(SearchError::InvalidQuery(format!(
+                "query nests parentheses {depth} deep, at most {MAX_QUERY_NESTING} levels are searched"
+            )));
+        }
         if text.trim().is_empty() {
             return Ok(None);
         }
@@ -177,6 +186,22 @@ fn is_empty(ast: &UserInputAst) -> bool {
         UserInputAst::Leaf(_) => false,
         UserInputAst::Boost(inner, _) => is_empty(inner),
     }
+}
+
+/// The deepest parenthesis nesting of a query text (an unmatched `)` does not go below zero).
+pub fn nesting_depth(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for c in text.chars() {
+        match c {
+            '(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
 }
 
 /// Blanks the query syntax nobody types on purpose in a news search (field names, ranges,

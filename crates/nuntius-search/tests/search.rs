@@ -200,6 +200,41 @@ fn odd_query_text_never_fails() {
     ));
 }
 
+// Regression: 750 `(` before a word overflowed a server worker's stack in the query grammar.
+#[test]
+fn deeply_nested_queries_are_refused_on_a_small_stack() {
+    let index = std::sync::Arc::new(index_of(&corpus()));
+    let hostile = [
+        format!("{}sicurezza", "(".repeat(750)),
+        format!("{}sicurezza", "(+".repeat(600)),
+        format!("{}sicurezza{}", "(".repeat(2000), ")".repeat(40)),
+        "-".repeat(2000),
+        "NOT ".repeat(500),
+        "\"(".repeat(1000),
+    ];
+    for text in hostile {
+        let index = index.clone();
+        // A quarter of a tokio worker's stack: the bound must hold with room to spare.
+        let outcome = std::thread::Builder::new()
+            .stack_size(512 * 1024)
+            .spawn(move || index.search(&query(&text, None)).map(|_| ()))
+            .expect("spawn")
+            .join()
+            .expect("the search thread must not overflow its stack");
+        assert!(
+            matches!(outcome, Ok(()) | Err(SearchError::InvalidQuery(_))),
+            "{outcome:?}"
+        );
+    }
+    let refused = index.search(&query(&format!("{}a", "(".repeat(9)), None));
+    assert!(
+        matches!(&refused, Err(SearchError::InvalidQuery(m)) if m.contains("9 deep")),
+        "{:?}",
+        refused.map(|_| ())
+    );
+    assert_eq!(found(&index, "((((sicurezza))))", Some("it")), [1, 2]);
+}
+
 #[test]
 fn filters_by_source_day_and_entity() {
     let mut docs = Vec::new();
