@@ -1,12 +1,24 @@
-//! Gzip input that survives a broken member: CC-NEWS WARCs gzip each record
-//! separately, so after a corrupt member we report the error once and go on
-//! from the next gzip header instead of losing the rest of the file.
+//! Gzip input that survives a broken member: CC-NEWS WARCs (and many JSONL dumps) gzip each
+//! record separately, so after a corrupt member we report the error once and go on from the next
+//! gzip header instead of losing the rest of the file.
 
 use flate2::bufread::GzDecoder;
 use std::io::{BufRead, Read};
 
+/// The error a [`ResyncGz`] returns for a corrupt member. Reading again continues at the next
+/// member, so a reader that sees it may go on ([`is_resumable`]); any other error ends the input.
+#[derive(Debug, thiserror::Error)]
+#[error("corrupt gzip member (skipped to the next member): {0}")]
+pub struct CorruptMember(pub std::io::Error);
+
+/// Whether a read error came from a corrupt gzip member after which reading goes on.
+pub fn is_resumable(e: &std::io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<CorruptMember>())
+}
+
 const GZIP_MAGIC: [u8; 3] = [0x1f, 0x8b, 0x08];
 
+/// A multi-member gzip decoder that resumes after a corrupt member.
 pub struct ResyncGz<R: BufRead> {
     decoder: Option<GzDecoder<R>>,
 }
@@ -60,6 +72,7 @@ impl<R: BufRead> Read for ResyncGz<R> {
                     self.decoder = Some(GzDecoder::new(input));
                 }
                 Ok(n) => return Ok(n),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
                     if let Some(broken) = self.decoder.take() {
                         // The decoder has read past the broken member's header (a checksum
@@ -69,7 +82,10 @@ impl<R: BufRead> Read for ResyncGz<R> {
                             self.decoder = Some(GzDecoder::new(input));
                         }
                     }
-                    return Err(e);
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        CorruptMember(e),
+                    ));
                 }
             }
         }
@@ -103,7 +119,10 @@ mod tests {
             match reader.read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => out.extend_from_slice(&buf[..n]),
-                Err(_) => errors += 1,
+                Err(e) => {
+                    assert!(is_resumable(&e), "{e}");
+                    errors += 1
+                }
             }
             assert!(errors < 10);
         }

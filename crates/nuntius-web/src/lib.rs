@@ -11,7 +11,6 @@ mod dates;
 mod dom;
 mod error;
 mod feed;
-mod gzip;
 mod main_text;
 mod metadata;
 mod page;

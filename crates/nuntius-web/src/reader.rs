@@ -3,9 +3,9 @@
 
 use crate::error::RecordError;
 use crate::feed::{parse_feed, FeedItem};
-use crate::gzip::ResyncGz;
 use crate::page::{extract_page, looks_binary, Page, MAX_PAGE_BYTES};
 use crate::warc::WarcRecords;
+use nuntius_readers::ResyncGz;
 use std::io::{Chain, Cursor, Read};
 
 /// Feeds are read whole; larger ones are refused.

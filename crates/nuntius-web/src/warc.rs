@@ -28,6 +28,13 @@ struct Header {
     length: Option<u64>,
 }
 
+/// How skipping a record body ended.
+enum Skipped {
+    Whole,
+    AtNextRecord,
+    Ended,
+}
+
 enum Step {
     End,
     Skip,
@@ -137,6 +144,42 @@ impl<R: Read> WarcRecords<R> {
         false
     }
 
+    /// Skips a record body of `length` bytes that is not kept. A `Content-Length` that runs past
+    /// the next record's header (a lie such as 10^15, or a truncated record) stops there instead
+    /// of swallowing every later record: a `WARC/1.` line after a blank line ends the skip.
+    fn skip_body(&mut self, length: u64) -> std::io::Result<Skipped> {
+        let mut left = length;
+        let mut line_start = true;
+        let mut after_blank = false;
+        while left > 0 {
+            let buf = match self.input.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if buf.is_empty() {
+                return Ok(Skipped::Ended);
+            }
+            if line_start && after_blank && buf.starts_with(b"WARC/1.") {
+                return Ok(Skipped::AtNextRecord);
+            }
+            let most = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+            let (n, ends_line) = match buf[..most].iter().position(|b| *b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (most, false),
+            };
+            if line_start {
+                after_blank = ends_line && buf[..n].iter().all(u8::is_ascii_whitespace);
+            } else if ends_line {
+                after_blank = false;
+            }
+            line_start = ends_line;
+            self.input.consume(n);
+            left -= n as u64;
+        }
+        Ok(Skipped::Whole)
+    }
+
     fn step(&mut self) -> Step {
         let index = self.index;
         let header = match self.read_header() {
@@ -160,9 +203,17 @@ impl<R: Read> WarcRecords<R> {
         let wanted =
             header.warc_type == "response" && header.content_type.contains("application/http");
         if !wanted || length > (MAX_PAGE_BYTES + MAX_HEADER_BYTES) as u64 {
-            match std::io::copy(&mut (&mut self.input).take(length), &mut std::io::sink()) {
-                Ok(n) if n == length => {}
-                Ok(_) => {
+            match self.skip_body(length) {
+                Ok(Skipped::Whole) => {}
+                Ok(Skipped::AtNextRecord) => {
+                    return self.error(
+                        index,
+                        format!(
+                            "Content-Length {length} runs into the next record; record skipped"
+                        ),
+                    );
+                }
+                Ok(Skipped::Ended) => {
                     self.done = true;
                     return self.error(index, "input ends inside a WARC record");
                 }
@@ -251,5 +302,50 @@ impl<R: Read> Iterator for WarcRecords<R> {
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(kind: &str, uri: &str, length_says: Option<u64>, body: &str) -> String {
+        let length = length_says.unwrap_or(body.len() as u64);
+        format!(
+            "WARC/1.0\r\nWARC-Type: {kind}\r\nWARC-Target-URI: {uri}\r\nContent-Type: application/http; msgtype=response\r\nContent-Length: {length}\r\n\r\n{body}\r\n\r\n"
+        )
+    }
+
+    fn page(title: &str) -> String {
+        format!("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<html><head><title>{title}</title></head><body><article><p>{title} is the story of the day, told in a paragraph long enough to be an article body.</p></article></body></html>")
+    }
+
+    // Regression: a record with `Content-Length: 10^15` lost every record after it, uncounted.
+    #[test]
+    fn a_lying_content_length_costs_only_its_record() {
+        let mut input = record("response", "http://a.example/1", None, &page("First"));
+        input.push_str(&record(
+            "metadata",
+            "http://a.example/1",
+            Some(1_000_000_000_000_000),
+            "fetchTimeMs: 12\r\n",
+        ));
+        input.push_str(&record(
+            "response",
+            "http://a.example/2",
+            None,
+            &page("Second"),
+        ));
+        let records: Vec<_> = WarcRecords::new(input.as_bytes()).collect();
+        let urls: Vec<_> = records
+            .iter()
+            .filter_map(|r| r.as_ref().ok())
+            .filter_map(|r| r.url.clone())
+            .collect();
+        assert_eq!(urls, ["http://a.example/1", "http://a.example/2"]);
+        let errors: Vec<_> = records.iter().filter_map(|r| r.as_ref().err()).collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].record, 1);
+        assert!(errors[0].reason.contains("Content-Length"), "{errors:?}");
     }
 }
