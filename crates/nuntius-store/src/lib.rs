@@ -20,12 +20,26 @@ pub enum StoreError {
     },
     #[error("cannot open store at {path}: {reason}")]
     Open { path: String, reason: String },
-    #[error("store at {path} has schema version {found}, this nuntius reads {expected}")]
+    #[error("store at {path} has schema version {found}, this nuntius reads {expected} (a newer nuntius wrote it: upgrade, or re-ingest into a new data dir)")]
     Schema {
         path: String,
         found: i64,
         expected: i64,
     },
+}
+
+impl StoreError {
+    /// Whether the disk (or the database's size limit) is full: the batch was not stored, and
+    /// retrying after making room will store it.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Sqlite {
+                source: rusqlite::Error::SqliteFailure(e, _),
+                ..
+            } if e.code == rusqlite::ErrorCode::DiskFull
+        )
+    }
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -95,6 +109,18 @@ pub struct Batch {
     pub copies: Vec<CopyRow>,
     /// `(source, line hash)` pairs seen in this batch, one per document.
     pub boilerplate: Vec<(String, u64)>,
+    /// `(source, line hash, seq)`: the line became boilerplate with article `seq`.
+    pub boilerplate_since: Vec<(String, u64, u64)>,
+}
+
+/// How often a line was seen in one source's documents, and since which article it counts as
+/// that source's boilerplate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineStat {
+    pub source: String,
+    pub hash: u64,
+    pub docs: u32,
+    pub since: Option<u64>,
 }
 
 /// The storage interface. Implementations must keep a batch all-or-nothing.
@@ -107,7 +133,7 @@ pub trait Store {
     fn entities(&self) -> Result<Vec<EntityRow>>;
     fn events(&self) -> Result<Vec<EventRow>>;
     fn copies(&self) -> Result<Vec<CopyRow>>;
-    /// Line hashes seen in at least `min_docs` documents of `source`.
-    fn boilerplate(&self, min_docs: u32) -> Result<Vec<(String, u64)>>;
+    /// Every line statistic, ordered by source and hash.
+    fn line_stats(&self) -> Result<Vec<LineStat>>;
     fn article_count(&self) -> Result<u64>;
 }

@@ -426,6 +426,7 @@ mod tests {
                 passages: "[]".into(),
             }],
             boilerplate: vec![],
+            boilerplate_since: vec![],
         })
         .unwrap();
         s

@@ -4,9 +4,10 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use crate::{ArticleRow, Batch, CopyRow, EntityRow, EventRow, Result, Store, StoreError};
+use crate::{ArticleRow, Batch, CopyRow, EntityRow, EventRow, LineStat, Result, Store, StoreError};
 
-const SCHEMA_VERSION: i64 = 1;
+/// Version 2 added `boilerplate.since`; version 1 stores are migrated in place on open.
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -32,10 +33,18 @@ CREATE TABLE IF NOT EXISTS copies (
 );
 CREATE INDEX IF NOT EXISTS copies_origin ON copies(origin);
 CREATE TABLE IF NOT EXISTS boilerplate (
-    source TEXT NOT NULL, hash INTEGER NOT NULL, docs INTEGER NOT NULL,
+    source TEXT NOT NULL, hash INTEGER NOT NULL, docs INTEGER NOT NULL, since INTEGER,
     PRIMARY KEY (source, hash)
 );
 ";
+
+/// Steps from each older schema version to the next, run in one transaction.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    // Lines already boilerplate in a version 1 store count as known from the start.
+    "ALTER TABLE boilerplate ADD COLUMN since INTEGER;
+     UPDATE boilerplate SET since = 0 WHERE docs >= 3;",
+)];
 
 /// SQLite-backed [`Store`].
 pub struct SqliteStore {
@@ -73,7 +82,6 @@ impl SqliteStore {
     }
 
     fn init(conn: Connection, shown: &str) -> Result<SqliteStore> {
-        conn.execute_batch(SCHEMA).map_err(err("creating schema"))?;
         let found: Option<String> = conn
             .query_row(
                 "SELECT value FROM meta WHERE key = 'schema_version'",
@@ -81,26 +89,60 @@ impl SqliteStore {
                 |r| r.get(0),
             )
             .optional()
+            .or_else(|e| match e {
+                // A new file has no meta table yet.
+                rusqlite::Error::SqliteFailure(_, Some(ref m)) if m.contains("no such table") => {
+                    Ok(None)
+                }
+                e => Err(e),
+            })
             .map_err(err("reading schema version"))?;
-        match found.and_then(|v| v.parse::<i64>().ok()) {
-            None => {
-                conn.execute(
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?1)",
-                    [SCHEMA_VERSION.to_string()],
-                )
-                .map_err(err("writing schema version"))?;
-            }
-            Some(v) if v != SCHEMA_VERSION => {
+        let version = match found {
+            None => None,
+            Some(v) => Some(v.parse::<i64>().map_err(|_| StoreError::Schema {
+                path: shown.to_string(),
+                found: -1,
+                expected: SCHEMA_VERSION,
+            })?),
+        };
+        match version {
+            Some(v) if v > SCHEMA_VERSION => {
                 return Err(StoreError::Schema {
                     path: shown.to_string(),
                     found: v,
                     expected: SCHEMA_VERSION,
                 });
             }
-            Some(_) => {}
+            Some(v) if v < SCHEMA_VERSION => migrate(&conn, v)?,
+            _ => {}
         }
+        conn.execute_batch(SCHEMA).map_err(err("creating schema"))?;
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?1)",
+            [SCHEMA_VERSION.to_string()],
+        )
+        .map_err(err("writing schema version"))?;
         Ok(SqliteStore { conn })
     }
+}
+
+/// Brings a store of an older schema up to this version, all steps in one transaction.
+fn migrate(conn: &Connection, from: i64) -> Result<()> {
+    let mut script = String::from("BEGIN;\n");
+    for (version, step) in MIGRATIONS {
+        if *version >= from {
+            script.push_str(step);
+            script.push('\n');
+        }
+    }
+    script.push_str("COMMIT;");
+    conn.execute_batch(&script).map_err(|e| {
+        let _ = conn.execute_batch("ROLLBACK;");
+        StoreError::Sqlite {
+            context: "migrating the store to the current schema",
+            source: e,
+        }
+    })
 }
 
 const ARTICLE_COLUMNS: &str = "seq, id, path, record, url, title, text, lang, published, published_from, day, source, cited_source, content_hash, duplicate_of, event, features, evidence, entities";
@@ -200,6 +242,16 @@ impl Store for SqliteStore {
                 bp.execute(params![source, *hash as i64])
                     .map_err(err("writing boilerplate statistics"))?;
             }
+            let mut since = tx
+                .prepare_cached(
+                    "UPDATE boilerplate SET since = ?3 WHERE source = ?1 AND hash = ?2 AND since IS NULL",
+                )
+                .map_err(err("preparing boilerplate write"))?;
+            for (source, hash, seq) in &batch.boilerplate_since {
+                since
+                    .execute(params![source, *hash as i64, *seq as i64])
+                    .map_err(err("writing boilerplate statistics"))?;
+            }
         }
         tx.commit().map_err(err("committing a batch"))
     }
@@ -296,18 +348,23 @@ impl Store for SqliteStore {
             .map_err(err("reading a copy"))
     }
 
-    fn boilerplate(&self, min_docs: u32) -> Result<Vec<(String, u64)>> {
+    fn line_stats(&self) -> Result<Vec<LineStat>> {
         let mut stmt = self
             .conn
-            .prepare("SELECT source, hash FROM boilerplate WHERE docs >= ?1 ORDER BY source, hash")
-            .map_err(err("listing boilerplate"))?;
+            .prepare("SELECT source, hash, docs, since FROM boilerplate ORDER BY source, hash")
+            .map_err(err("listing line statistics"))?;
         let rows = stmt
-            .query_map([min_docs], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+            .query_map([], |r| {
+                Ok(LineStat {
+                    source: r.get(0)?,
+                    hash: r.get::<_, i64>(1)? as u64,
+                    docs: r.get::<_, i64>(2)?.clamp(0, i64::from(u32::MAX)) as u32,
+                    since: r.get::<_, Option<i64>>(3)?.map(|v| v.max(0) as u64),
+                })
             })
-            .map_err(err("listing boilerplate"))?;
+            .map_err(err("listing line statistics"))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(err("reading boilerplate"))
+            .map_err(err("reading line statistics"))
     }
 
     fn article_count(&self) -> Result<u64> {
@@ -356,16 +413,62 @@ mod tests {
                 passages: "[]".into(),
             }],
             boilerplate: vec![("x.com".into(), 7), ("x.com".into(), 7)],
+            boilerplate_since: vec![("x.com".into(), 7, 2)],
         };
         s.write_batch(&batch).unwrap();
         assert_eq!(s.article_count().unwrap(), 2);
         assert_eq!(s.article_by_id("b").unwrap().unwrap().seq, 2);
         assert_eq!(s.article(1).unwrap().unwrap().id, "a");
         assert_eq!(s.copies().unwrap().len(), 1);
-        assert_eq!(s.boilerplate(2).unwrap(), vec![("x.com".to_string(), 7)]);
+        assert_eq!(
+            s.line_stats().unwrap(),
+            vec![LineStat {
+                source: "x.com".into(),
+                hash: 7,
+                docs: 2,
+                since: Some(2)
+            }]
+        );
         let mut seen = Vec::new();
         s.for_each_article(&mut |a| seen.push(a.seq)).unwrap();
         assert_eq!(seen, vec![1, 2]);
+    }
+
+    /// A store file made by `sql` (an older or newer nuntius).
+    fn store_file(dir: &tempfile::TempDir, version: &str, sql: &str) -> std::path::PathBuf {
+        let path = dir.path().join(format!("v{version}.sqlite"));
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(&format!(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             INSERT INTO meta VALUES ('schema_version', '{version}'); {sql}"
+        ))
+        .unwrap();
+        path
+    }
+
+    #[test]
+    fn a_version_1_store_is_migrated_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = store_file(
+            &dir,
+            "1",
+            "CREATE TABLE boilerplate (source TEXT NOT NULL, hash INTEGER NOT NULL, docs INTEGER NOT NULL, PRIMARY KEY (source, hash));
+             INSERT INTO boilerplate VALUES ('x.com', 7, 3), ('x.com', 8, 1);",
+        );
+        let s = SqliteStore::open(&path).unwrap();
+        let since: Vec<Option<u64>> = s.line_stats().unwrap().iter().map(|l| l.since).collect();
+        assert_eq!(since, [Some(0), None]);
+        drop(s);
+        // Opening again is a no-op.
+        assert!(SqliteStore::open(&path).is_ok());
+    }
+
+    #[test]
+    fn a_store_from_a_newer_nuntius_is_refused_with_a_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = store_file(&dir, "99", "");
+        let e = SqliteStore::open(&path).err().expect("refused").to_string();
+        assert!(e.contains("version 99") && e.contains("newer"), "{e}");
     }
 
     #[test]
