@@ -3,8 +3,9 @@
 //! the store on open, so an ingest that runs later continues incrementally.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
+use crate::admit::{admit_record, cap_mentions, location, IngestLimits};
 use crate::embedding::{embedding_text, TextEmbedder};
 use anyhow::{Context, Result};
 use nuntius_analysis::entities::{EntityRecord, Registry};
@@ -18,6 +19,13 @@ use serde::{Deserialize, Serialize};
 
 /// Lines seen in this many documents of one source are that source's boilerplate.
 const BOILERPLATE_DOCS: u32 = 3;
+/// Article `s` is analysed with the boilerplate that articles before `s - BOILERPLATE_LAG`
+/// taught: a lag counted in articles, not batches, so that how a stream is cut into batches,
+/// posts or runs never changes what is learnt. It must be at least twice the largest batch, the
+/// most that can be in flight between analysis and placement.
+pub const BOILERPLATE_LAG: u64 = 1024;
+/// The largest batch the ingest loop analyses and places at once.
+pub const MAX_BATCH: usize = 512;
 /// Candidate articles aligned per new article for copied passages.
 const MAX_REUSE_CANDIDATES: usize = 12;
 
@@ -29,8 +37,9 @@ pub struct StoredFeatures {
     pub cites_source: bool,
 }
 
-/// `(source, line hash)` pairs known to repeat across a source's documents.
-pub type Boilerplate = HashSet<(String, u64)>;
+/// `(source, line hash)` pairs known to repeat across a source's documents, each with the seq of
+/// the article that made it boilerplate.
+pub type Boilerplate = HashMap<(String, u64), u64>;
 
 /// An article analysed and (when an encoder is loaded) embedded, waiting to be placed.
 pub struct Analyzed {
@@ -74,10 +83,13 @@ fn content_of(a: &Analysis) -> &str {
 }
 
 /// Analyses raw articles on `threads` threads, keeping their order, and embeds title and lead
-/// with `embedder` in one batch. Pure apart from threads.
+/// with `embedder` in one batch. The articles will be stored as `first_seq`, `first_seq + 1`, …;
+/// each sees the boilerplate learnt up to [`BOILERPLATE_LAG`] articles before it. Pure apart
+/// from threads.
 pub fn analyze_batch(
     raws: Vec<RawArticle>,
-    boilerplate: &Boilerplate,
+    first_seq: u64,
+    boilerplate: &RwLock<Boilerplate>,
     threads: usize,
     embedder: Option<&dyn TextEmbedder>,
 ) -> Result<Vec<Analyzed>> {
@@ -85,14 +97,23 @@ pub fn analyze_batch(
     let analyses: Vec<(Analysis, Prepared)> = std::thread::scope(|scope| {
         let handles: Vec<_> = raws
             .chunks(chunk)
-            .map(|part| {
+            .enumerate()
+            .map(|(k, part)| {
                 scope.spawn(move || {
                     part.iter()
-                        .map(|raw| {
+                        .enumerate()
+                        .map(|(i, raw)| {
+                            let seq = first_seq + (k * chunk + i) as u64;
                             let source = source_key(raw);
+                            // Lines the placer adds meanwhile come from later articles, which
+                            // the lag hides from this one: reading beside it changes nothing.
+                            let known = boilerplate.read().unwrap_or_else(|p| p.into_inner());
                             let a = nuntius_analysis::analyze(raw, &|h| {
-                                boilerplate.contains(&(source.clone(), h))
+                                known
+                                    .get(&(source.clone(), h))
+                                    .is_some_and(|since| since + BOILERPLATE_LAG < seq)
                             });
+                            drop(known);
                             let p = Prepared::of(&a);
                             (a, p)
                         })
@@ -141,6 +162,8 @@ pub struct IngestSummary {
     pub already_stored: u64,
     pub duplicates: u64,
     pub failed: Vec<String>,
+    /// What was changed to store a record (a text cut to the limit, an unknown `lang`).
+    pub warnings: Vec<String>,
 }
 
 pub struct Engine {
@@ -156,10 +179,14 @@ pub struct Engine {
     sides: HashMap<u64, (bool, Option<i64>)>,
     /// Texts of articles ingested by this process, to align passages without a store read.
     texts: HashMap<u64, String>,
-    boilerplate: Boilerplate,
+    boilerplate: Arc<RwLock<Boilerplate>>,
     line_docs: HashMap<(String, u64), u32>,
     events_story: BTreeMap<u64, u64>,
     next_seq: u64,
+    /// The seq the next admitted record will be stored under (ahead of `next_seq` while a
+    /// batch is being analysed).
+    admitted_seq: u64,
+    limits: IngestLimits,
 }
 
 impl Engine {
@@ -182,7 +209,7 @@ impl Engine {
             fingerprints: HashMap::new(),
             sides: HashMap::new(),
             texts: HashMap::new(),
-            boilerplate: store.boilerplate(BOILERPLATE_DOCS)?.into_iter().collect(),
+            boilerplate: Arc::default(),
             line_docs: HashMap::new(),
             events_story: store
                 .events()?
@@ -190,11 +217,22 @@ impl Engine {
                 .map(|e| (e.id, e.story))
                 .collect(),
             next_seq: 1,
+            admitted_seq: 1,
+            limits: IngestLimits::default(),
             store,
             embedder: None,
             search: None,
             last_index_commit: std::time::Instant::now(),
         };
+        let mut boilerplate = Boilerplate::new();
+        for line in engine.store.line_stats()? {
+            let key = (line.source, line.hash);
+            if line.docs >= BOILERPLATE_DOCS {
+                boilerplate.insert(key.clone(), line.since.unwrap_or(0));
+            }
+            engine.line_docs.insert(key, line.docs);
+        }
+        engine.boilerplate = Arc::new(RwLock::new(boilerplate));
         let mut rows = Vec::new();
         engine.store.for_each_article(&mut |a| {
             rows.push((a.seq, a.id, a.content_hash, a.event, a.features))
@@ -207,7 +245,14 @@ impl Engine {
             engine.remember(seq, id, hash, &f);
             engine.next_seq = seq + 1;
         }
+        engine.admitted_seq = engine.next_seq;
         Ok(engine)
+    }
+
+    /// Applies `limits` to every record admitted from now on.
+    pub fn with_limits(mut self, limits: IngestLimits) -> Engine {
+        self.limits = limits;
+        self
     }
 
     fn remember(&mut self, seq: u64, id: String, hash: u64, f: &StoredFeatures) {
@@ -267,42 +312,53 @@ impl Engine {
         &self.registry
     }
 
-    /// Ingests one batch of raw articles: analysis in parallel, then the order-dependent stages in
-    /// arrival order, then one store transaction.
+    /// Ingests records that arrived together (a server post, an eval chunk) through the one
+    /// ingest loop, exactly as if they had come from a file.
     pub fn ingest_batch(
         &mut self,
         raws: Vec<RawArticle>,
         summary: &mut IngestSummary,
     ) -> Result<()> {
-        let raws = self.drop_known(raws, summary);
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8);
-        let analyzed = analyze_batch(raws, &self.boilerplate, threads, self.embedder.as_deref())?;
-        self.place_batch(analyzed, summary)?;
-        self.finish()
+        let part =
+            crate::ingest::ingest_records(self, std::iter::once(raws), MAX_BATCH, &mut |_| {})?;
+        summary.add(part);
+        Ok(())
     }
 
-    /// Removes (and counts) records whose identity is already stored.
-    pub fn drop_known(
-        &self,
-        raws: Vec<RawArticle>,
-        summary: &mut IngestSummary,
-    ) -> Vec<RawArticle> {
-        let before = raws.len();
-        let kept: Vec<RawArticle> = raws
-            .into_iter()
-            .filter(|r| !self.ids.contains(&identity(r)))
-            .collect();
-        let skipped = (before - kept.len()) as u64;
-        summary.read += skipped;
-        summary.already_stored += skipped;
+    /// Admits records for analysis: counts (and drops) those already stored or repeated in the
+    /// stream, rejects those that cannot be stored, normalises the rest
+    /// ([`crate::admit::admit_record`]) and reserves their seqs, in order.
+    pub fn admit(&mut self, raws: Vec<RawArticle>, summary: &mut IngestSummary) -> Vec<RawArticle> {
+        let mut kept = Vec::with_capacity(raws.len());
+        for mut raw in raws {
+            summary.read += 1;
+            if let Err(reason) = admit_record(&mut raw, &self.limits, &mut summary.warnings) {
+                summary.failed.push(format!("{}: {reason}", location(&raw)));
+                continue;
+            }
+            if !self.ids.insert(identity(&raw)) {
+                summary.already_stored += 1;
+                continue;
+            }
+            self.admitted_seq += 1;
+            kept.push(raw);
+        }
         kept
     }
 
-    /// The lines known as boilerplate per source, for analysing a batch on another thread.
-    pub fn boilerplate_snapshot(&self) -> Arc<Boilerplate> {
-        Arc::new(self.boilerplate.clone())
+    /// The seq the first of the records admitted next will get.
+    pub fn next_admitted_seq(&self) -> u64 {
+        self.admitted_seq
+    }
+
+    /// The lines known as boilerplate per source, shared with the analysis of the next batch.
+    pub fn boilerplate_snapshot(&self) -> Arc<RwLock<Boilerplate>> {
+        self.boilerplate.clone()
+    }
+
+    /// The limits records are admitted under.
+    pub fn limits(&self) -> &IngestLimits {
+        &self.limits
     }
 
     /// Places analysed articles in arrival order and writes them in one transaction.
@@ -319,13 +375,8 @@ impl Engine {
             prepared,
         } in analyzed
         {
-            summary.read += 1;
             let id = identity(&raw);
-            if !self.ids.insert(id.clone()) {
-                summary.already_stored += 1;
-                continue;
-            }
-            let row = self.place(id, &raw, analysis, embedding, prepared, &mut batch)?;
+            let row = self.place(id, &raw, analysis, embedding, prepared, &mut batch, summary)?;
             if row.duplicate_of.is_some() {
                 summary.duplicates += 1;
             }
@@ -372,17 +423,27 @@ impl Engine {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn place(
         &mut self,
         id: String,
         raw: &RawArticle,
-        a: Analysis,
+        mut a: Analysis,
         embedding: Option<Vec<f32>>,
         prepared: Prepared,
         batch: &mut Batch,
+        summary: &mut IngestSummary,
     ) -> Result<ArticleRow> {
         let seq = self.next_seq;
         self.next_seq += 1;
+        let dropped = cap_mentions(&mut a.mentions, self.limits.max_entities);
+        if dropped > 0 {
+            summary.warnings.push(format!(
+                "{}: {dropped} names past the {} most mentioned were not kept",
+                location(raw),
+                self.limits.max_entities
+            ));
+        }
         let content_text = content_of(&a);
         let Prepared {
             words,
@@ -491,8 +552,12 @@ impl Engine {
             for h in unique {
                 let n = self.line_docs.entry((source.clone(), h)).or_insert(0);
                 *n += 1;
-                if *n >= BOILERPLATE_DOCS {
-                    self.boilerplate.insert((source.clone(), h));
+                if *n == BOILERPLATE_DOCS {
+                    self.boilerplate
+                        .write()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert((source.clone(), h), seq);
+                    batch.boilerplate_since.push((source.clone(), h, seq));
                 }
                 batch.boilerplate.push((source.clone(), h));
             }

@@ -4,6 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod lang;
+pub use lang::language_code;
+
 /// One record as a reader found it, before any analysis.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RawArticle {
