@@ -133,14 +133,21 @@ async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
-/// Runs store work off the async threads.
+/// Runs store work off the async threads, within the request's time budget. A request over
+/// budget is answered 503 at once; its blocking work finishes in the background (SQLite reads
+/// cannot be interrupted), bounded by the reader connections it holds.
 async fn blocking<T: Send + 'static>(
     s: S,
     f: impl FnOnce(&Shared) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(move || f(&s))
-        .await
-        .map_err(|e| ApiError::Internal(format!("a request task failed: {e}")))?
+    let budget = s.request_timeout;
+    let task = tokio::task::spawn_blocking(move || f(&s));
+    match tokio::time::timeout(budget, task).await {
+        Ok(joined) => {
+            joined.map_err(|e| ApiError::Internal(format!("a request task failed: {e}")))?
+        }
+        Err(_) => Err(ApiError::Timeout(budget.as_secs())),
+    }
 }
 
 fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
@@ -253,6 +260,25 @@ async fn list_stories(
 #[serde(deny_unknown_fields)]
 struct StoryQuery {
     articles_per_event: Option<usize>,
+    events_offset: Option<usize>,
+    events_limit: Option<usize>,
+}
+
+/// A query number within its documented range, or the reason it is refused.
+fn in_range(
+    name: &str,
+    value: Option<usize>,
+    default: usize,
+    min: usize,
+    max: usize,
+) -> Result<usize, ApiError> {
+    match value {
+        None => Ok(default),
+        Some(v) if (min..=max).contains(&v) => Ok(v),
+        Some(v) => Err(ApiError::InvalidQuery(format!(
+            "`{name}` is {v}; it must be from {min} to {max}"
+        ))),
+    }
 }
 
 async fn story(
@@ -263,7 +289,9 @@ async fn story(
     let id = numeric_id(id, "story")?;
     let q = query(q)?;
     let options = StoryPageOptions {
-        articles_per_event: q.articles_per_event.unwrap_or(200).clamp(1, 5000),
+        articles_per_event: in_range("articles_per_event", q.articles_per_event, 20, 1, 5000)?,
+        events_offset: in_range("events_offset", q.events_offset, 0, 0, usize::MAX)?,
+        events_limit: in_range("events_limit", q.events_limit, 100, 1, 1000)?,
     };
     blocking(s, move |s| {
         s.read(|store| readmodel::story_page(store, id, options))
@@ -426,10 +454,13 @@ fn check_token(s: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(ApiError::MissingToken);
     };
+    // The scheme is case-insensitive (RFC 9110 §11.1): `bearer` is `Bearer`.
     let given = value
         .to_str()
         .ok()
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| v.trim_start().split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token)
         .ok_or(ApiError::MissingToken)?
         .trim()
         .as_bytes();
@@ -474,9 +505,11 @@ async fn ingest(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with(RAW_JSONL));
-    let (raws, errors) = tokio::task::spawn_blocking(move || parse_body(&bytes, raw_format, limit))
-        .await
-        .map_err(|e| ApiError::Internal(format!("parsing the body failed: {e}")))??;
+    let read_limits = s.read_limits;
+    let (raws, errors) =
+        tokio::task::spawn_blocking(move || parse_body(&bytes, raw_format, limit, read_limits))
+            .await
+            .map_err(|e| ApiError::Internal(format!("parsing the body failed: {e}")))??;
     let (reply, wait) = tokio::sync::oneshot::channel();
     s.submit(WriteJob {
         raws,
@@ -492,44 +525,59 @@ async fn ingest(
 /// How many times the body limit a gzip body may inflate to.
 const GZIP_EXPANSION: usize = 8;
 
-/// Reads a request body with the CLI's readers (JSONL, text, gzip), a JSON array of article
-/// objects, or the forwarding format. Bad records become per-record errors. A gzip body is
-/// inflated first, to at most `GZIP_EXPANSION` × `limit` bytes: the limit holds after
-/// decompression too.
+/// Reads a request body with the CLI's readers (JSONL, a JSON array, text, HTML, WARC, feeds,
+/// gzip of any of them) under the same limits as files, or the forwarding format. Bad records
+/// become per-record errors. A gzip body is inflated once, by the readers, to at most
+/// `GZIP_EXPANSION` × `limit` bytes: the limit holds after decompression too, and gzip inside
+/// gzip is not inflated again.
 fn parse_body(
     bytes: &[u8],
     raw_format: bool,
     limit: usize,
+    read_limits: nuntius_readers::Limits,
 ) -> Result<(Vec<RawArticle>, Vec<String>), ApiError> {
     let mut raws = Vec::new();
     let mut errors = Vec::new();
-    let inflated;
-    let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
-        let cap = limit.saturating_mul(GZIP_EXPANSION);
-        let mut out = Vec::new();
-        let read = flate2::read::MultiGzDecoder::new(bytes)
-            .take(cap as u64 + 1)
-            .read_to_end(&mut out);
-        if out.len() > cap {
-            return Err(ApiError::PayloadTooLarge { limit: cap });
-        }
-        // A broken stream keeps what came before the break, as the file readers do.
-        if let Err(e) = read {
-            errors.push(format!(
-                "body: gzip stream broken after {} bytes: {e}",
-                out.len()
-            ));
-        }
-        inflated = out;
-        inflated.as_slice()
-    } else {
-        bytes
+    let cap = (limit.saturating_mul(GZIP_EXPANSION) as u64).min(read_limits.max_file_bytes);
+    let limits = nuntius_readers::Limits {
+        max_file_bytes: cap,
+        ..read_limits
     };
     if raw_format {
+        // Forwarded records are already read: one JSON `RawArticle` per line.
+        let mut inflated = Vec::new();
+        let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
+            let read = nuntius_readers::ResyncGz::new(bytes)
+                .take(cap + 1)
+                .read_to_end(&mut inflated);
+            if inflated.len() as u64 > cap {
+                return Err(ApiError::PayloadTooLarge {
+                    limit: cap as usize,
+                });
+            }
+            if let Err(e) = read {
+                errors.push(format!(
+                    "body: gzip stream broken after {} bytes: {e}",
+                    inflated.len()
+                ));
+            }
+            inflated.as_slice()
+        } else {
+            bytes
+        };
         let text = std::str::from_utf8(bytes)
             .map_err(|e| ApiError::InvalidBody(format!("not UTF-8: {e}")))?;
         for (i, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
+                continue;
+            }
+            if line.len() > limits.max_record_bytes {
+                errors.push(format!(
+                    "body:{}: record of {} bytes is over the {}-byte limit",
+                    i + 1,
+                    line.len(),
+                    limits.max_record_bytes
+                ));
                 continue;
             }
             match serde_json::from_str::<RawArticle>(line) {
@@ -539,35 +587,32 @@ fn parse_body(
         }
         return Ok((raws, errors));
     }
-    let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
-    if start.is_some_and(|i| bytes[i] == b'[') {
-        let items: Vec<Value> = serde_json::from_slice(bytes)
-            .map_err(|e| ApiError::InvalidBody(format!("invalid JSON array: {e}")))?;
-        for (i, item) in items.iter().enumerate() {
-            match nuntius_readers::parse_jsonl_line(&item.to_string()) {
-                Ok(mut raw) => {
-                    raw.path = Some("body".into());
-                    raw.record = Some(i as u64);
-                    raws.push(raw);
-                }
-                Err(e) => errors.push(format!("body[{i}]: {e}")),
-            }
-        }
-        return Ok((raws, errors));
-    }
-    if start.is_none() {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::InvalidBody("the body is empty".into()));
     }
+    let web = nuntius_engine::web::WebFormats;
+    let options = ReadOptions {
+        web: Some(&web),
+        limits,
+    };
     read_stream(
         Box::new(Cursor::new(bytes)),
         "body",
         None,
-        &ReadOptions::default(),
+        &options,
         &mut |item| match item {
             Ok(raw) => raws.push(raw),
             Err(e) => errors.push(e.to_string()),
         },
     );
+    let over = errors
+        .iter()
+        .any(|e| e.contains("decompressed") && e.contains("limit"));
+    if over && raws.is_empty() {
+        return Err(ApiError::PayloadTooLarge {
+            limit: cap as usize,
+        });
+    }
     Ok((raws, errors))
 }
 
@@ -614,6 +659,7 @@ async fn metrics(State(s): State<S>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nuntius_readers::Limits;
 
     #[test]
     fn days_are_checked() {
@@ -625,12 +671,19 @@ mod tests {
 
     #[test]
     fn bodies_in_every_accepted_shape() {
-        let (r, e) = parse_body(b"[{\"title\":\"a\"},{\"x\":1}]", false, 1 << 20).unwrap();
+        let (r, e) = parse_body(
+            b"[{\"title\":\"a\"},{\"x\":1}]",
+            false,
+            1 << 20,
+            Limits::default(),
+        )
+        .unwrap();
         assert_eq!((r.len(), e.len()), (1, 1));
         let (r, e) = parse_body(
             b"{\"title\":\"a\"}\n{\"title\":\"b\"}\nnot json\n",
             false,
             1 << 20,
+            Limits::default(),
         )
         .unwrap();
         assert_eq!((r.len(), e.len()), (2, 1));
@@ -640,9 +693,9 @@ mod tests {
             ..RawArticle::default()
         };
         let line = serde_json::to_string(&raw).unwrap();
-        let (r, _) = parse_body(line.as_bytes(), true, 1 << 20).unwrap();
+        let (r, _) = parse_body(line.as_bytes(), true, 1 << 20, Limits::default()).unwrap();
         assert_eq!(r, vec![raw]);
-        assert!(parse_body(b"  ", false, 1 << 20).is_err());
+        assert!(parse_body(b"  ", false, 1 << 20, Limits::default()).is_err());
     }
 
     fn gzip(data: &[u8]) -> Vec<u8> {
@@ -655,13 +708,13 @@ mod tests {
     #[test]
     fn gzip_bodies_are_inflated_within_the_limit() {
         let body = gzip(b"{\"title\":\"a\"}\n{\"title\":\"b\"}\n");
-        let (r, e) = parse_body(&body, false, 1 << 20).unwrap();
+        let (r, e) = parse_body(&body, false, 1 << 20, Limits::default()).unwrap();
         assert_eq!((r.len(), e.len()), (2, 0));
         // 1 MiB of zeros compresses to ~1 KiB: small on the wire, over 8 × a 4 KiB limit inflated.
         let bomb = gzip(&vec![b'0'; 1 << 20]);
         assert!(bomb.len() < 4096);
         assert!(matches!(
-            parse_body(&bomb, false, 4096),
+            parse_body(&bomb, false, 4096, Limits::default()),
             Err(ApiError::PayloadTooLarge { limit: 32768 })
         ));
         // A truncated stream keeps the records before the break and says so.
@@ -670,8 +723,30 @@ mod tests {
             .collect();
         let mut cut = gzip(lines.as_bytes());
         cut.truncate(cut.len() / 2);
-        let (r, e) = parse_body(&cut, false, 1 << 20).unwrap();
+        let (r, e) = parse_body(&cut, false, 1 << 20, Limits::default()).unwrap();
         assert!(!r.is_empty() && r.len() < 200, "{}", r.len());
         assert!(e.iter().any(|m| m.contains("gzip")), "{e:?}");
+    }
+
+    // Regression: a 1,880-byte double-gzipped POST inflated to 1 GiB: the body was inflated in
+    // `parse_body` and again, uncapped, by the readers.
+    #[test]
+    fn gzip_inside_gzip_is_not_inflated_twice() {
+        let inner = gzip(&vec![b'{'; 4 << 20]);
+        let outer = gzip(&inner);
+        let (r, e) = parse_body(&outer, false, 1 << 20, Limits::default()).unwrap();
+        assert!(r.is_empty());
+        assert!(e.len() == 1 && e[0].contains("binary"), "{e:?}");
+    }
+
+    // Regression: posted HTML and WARC were read as text dumps.
+    #[test]
+    fn posted_pages_are_extracted() {
+        let page = b"<!doctype html><html><head><title>Lavrov a Ginevra</title></head><body><article><p>Il ministro degli Esteri russo ha incontrato il segretario di Stato americano a Ginevra per parlare di sicurezza europea.</p></article></body></html>";
+        let (r, e) = parse_body(page, false, 1 << 20, Limits::default()).unwrap();
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].title.as_deref(), Some("Lavrov a Ginevra"));
+        assert!(r[0].text.as_deref().is_some_and(|t| !t.contains("<p>")));
     }
 }

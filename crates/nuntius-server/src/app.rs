@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use nuntius_engine::datadir::store_path;
 use nuntius_engine::embedding::TextEmbedder;
-use nuntius_engine::{Engine, IngestSummary};
+use nuntius_engine::{Engine, IngestSummary, Settings};
 use nuntius_model::RawArticle;
 use nuntius_search::{SearchDoc, SearchIndex};
 use nuntius_store::read::ReadQueries;
@@ -38,7 +38,8 @@ pub struct AppConfig {
     pub data_dir: PathBuf,
     /// Bearer token for the write API.
     pub token: String,
-    pub max_body_bytes: usize,
+    /// Limits, body size and timeouts (`[serve]` and `[limits]` of the config file).
+    pub settings: Settings,
     /// Whether to start the writer (false: a read-only app, as the benchmark uses).
     pub writer: bool,
     /// The embedding signal of the writer's engine, as `nuntius ingest` would use it.
@@ -49,7 +50,7 @@ impl std::fmt::Debug for AppConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppConfig")
             .field("data_dir", &self.data_dir)
-            .field("max_body_bytes", &self.max_body_bytes)
+            .field("settings", &self.settings)
             .field("writer", &self.writer)
             .field("embedder", &self.embedder.as_ref().map(|e| e.describe()))
             .finish_non_exhaustive()
@@ -64,6 +65,9 @@ pub struct IngestReport {
     pub already_stored: u64,
     pub duplicates: u64,
     pub failed: Vec<String>,
+    /// What was changed to store a record (a text cut to the limit, an unknown `lang`).
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 impl IngestReport {
@@ -77,6 +81,7 @@ impl IngestReport {
             already_stored: s.already_stored,
             duplicates: s.duplicates,
             failed,
+            warnings: s.warnings.clone(),
         }
     }
 }
@@ -107,6 +112,8 @@ pub struct Shared {
     pub metrics: Metrics,
     pub(crate) token: String,
     pub(crate) max_body_bytes: usize,
+    pub(crate) read_limits: nuntius_readers::Limits,
+    pub(crate) request_timeout: Duration,
     jobs: Mutex<Option<mpsc::Sender<WriteJob>>>,
     writer_state: Mutex<WriterState>,
     pub(crate) indexed_seq: AtomicU64,
@@ -263,7 +270,9 @@ impl App {
             search_error,
             metrics,
             token: config.token,
-            max_body_bytes: config.max_body_bytes,
+            max_body_bytes: config.settings.serve.max_body_bytes,
+            read_limits: config.settings.limits.read_limits(),
+            request_timeout: Duration::from_secs(config.settings.serve.request_timeout_secs),
             jobs: Mutex::new(config.writer.then_some(tx)),
             writer_state: Mutex::new(if config.writer {
                 WriterState::Opening
@@ -275,10 +284,11 @@ impl App {
         let writer = if config.writer {
             let s = shared.clone();
             let embedder = config.embedder.clone();
+            let limits = config.settings.limits.ingest_limits();
             Some(
                 std::thread::Builder::new()
                     .name("nuntius-writer".into())
-                    .spawn(move || writer_loop(&s, rx, embedder))
+                    .spawn(move || writer_loop(&s, rx, embedder, limits))
                     .map_err(ServerError::io("cannot start the writer thread"))?,
             )
         } else {
@@ -334,6 +344,7 @@ fn writer_loop(
     shared: &Shared,
     rx: mpsc::Receiver<WriteJob>,
     embedder: Option<Arc<dyn TextEmbedder>>,
+    limits: nuntius_engine::IngestLimits,
 ) {
     let path = store_path(&shared.data_dir);
     let params = nuntius_cluster::Params::for_encoder(embedder.is_some());
@@ -341,7 +352,7 @@ fn writer_loop(
         .map_err(|e| e.to_string())
         .and_then(|store| {
             Engine::open(Box::new(store), params)
-                .map(|engine| engine.with_embedder(embedder))
+                .map(|engine| engine.with_embedder(embedder).with_limits(limits))
                 .map_err(|e| format!("{e:#}"))
         })
         .and_then(|engine| {
@@ -372,14 +383,19 @@ fn ingest(
     raws: Vec<RawArticle>,
     errors: Vec<String>,
 ) -> Result<IngestReport, ApiError> {
-    let mut summary = IngestSummary::default();
-    let mut raws = raws.into_iter().peekable();
-    while raws.peek().is_some() {
-        let batch: Vec<RawArticle> = raws.by_ref().take(BATCH).collect();
-        engine
-            .ingest_batch(batch, &mut summary)
-            .map_err(|e| ApiError::Internal(format!("ingest failed: {e:#}")))?;
-    }
+    // The same loop as `nuntius ingest`: a post is one more part of the stream.
+    let summary = nuntius_engine::ingest_records(engine, std::iter::once(raws), BATCH, &mut |_| {})
+        .map_err(|e| {
+            let full = e.chain().any(|c| {
+                c.downcast_ref::<nuntius_store::StoreError>()
+                    .is_some_and(nuntius_store::StoreError::is_disk_full)
+            });
+            if full {
+                ApiError::StorageFull(format!("{e:#}"))
+            } else {
+                ApiError::Internal(format!("ingest failed: {e:#}"))
+            }
+        })?;
     shared.metrics.add_ingested(summary.new);
     if summary.new > 0 {
         index_new_articles(shared, reads)?;

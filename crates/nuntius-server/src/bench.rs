@@ -114,7 +114,7 @@ pub fn bench_serve(data_dir: &Path, options: &BenchOptions) -> Result<BenchRepor
     let app = App::open(AppConfig {
         data_dir: data_dir.to_path_buf(),
         token: String::new(),
-        max_body_bytes: 0,
+        settings: nuntius_engine::Settings::default(),
         writer: false,
         embedder: None,
     })?;

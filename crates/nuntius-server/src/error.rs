@@ -21,6 +21,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     WriterUnavailable,
     SearchUnavailable,
+    Timeout,
+    StorageFull,
     StoreError,
     Internal,
 }
@@ -39,6 +41,8 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     ErrorCode::PayloadTooLarge,
     ErrorCode::WriterUnavailable,
     ErrorCode::SearchUnavailable,
+    ErrorCode::Timeout,
+    ErrorCode::StorageFull,
     ErrorCode::StoreError,
     ErrorCode::Internal,
 ];
@@ -60,6 +64,8 @@ impl ErrorCode {
             PayloadTooLarge => ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE),
             WriterUnavailable => ("writer_unavailable", StatusCode::SERVICE_UNAVAILABLE),
             SearchUnavailable => ("search_unavailable", StatusCode::SERVICE_UNAVAILABLE),
+            Timeout => ("timeout", StatusCode::SERVICE_UNAVAILABLE),
+            StorageFull => ("storage_full", StatusCode::INSUFFICIENT_STORAGE),
             StoreError => ("store_error", StatusCode::INTERNAL_SERVER_ERROR),
             Internal => ("internal", StatusCode::INTERNAL_SERVER_ERROR),
         }
@@ -101,6 +107,10 @@ pub enum ApiError {
     WriterUnavailable(String),
     #[error("search is not available: {0}")]
     SearchUnavailable(String),
+    #[error("the request took longer than its budget of {0} s")]
+    Timeout(u64),
+    #[error("the store's disk is full; nothing of this request was stored: {0}")]
+    StorageFull(String),
     #[error("store error: {0}")]
     Store(#[from] nuntius_store::StoreError),
     #[error("internal error: {0}")]
@@ -122,6 +132,9 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => ErrorCode::PayloadTooLarge,
             ApiError::WriterUnavailable(_) => ErrorCode::WriterUnavailable,
             ApiError::SearchUnavailable(_) => ErrorCode::SearchUnavailable,
+            ApiError::Timeout(_) => ErrorCode::Timeout,
+            ApiError::StorageFull(_) => ErrorCode::StorageFull,
+            ApiError::Store(e) if e.is_disk_full() => ErrorCode::StorageFull,
             ApiError::Store(_) => ErrorCode::StoreError,
             ApiError::Internal(_) => ErrorCode::Internal,
         }

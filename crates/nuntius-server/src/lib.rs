@@ -42,7 +42,7 @@ pub struct ServeConfig {
     pub addr: SocketAddr,
     /// Bearer token of the write API; `None`: generate one and leave it in `serve.token` (0600).
     pub token: Option<String>,
-    pub max_body_bytes: usize,
+    pub settings: nuntius_engine::Settings,
     /// The embedding signal for articles posted to the API.
     pub embedder: Option<std::sync::Arc<dyn nuntius_engine::embedding::TextEmbedder>>,
 }
@@ -67,7 +67,7 @@ pub fn run(config: ServeConfig) -> anyhow::Result<()> {
     let app = App::open(AppConfig {
         data_dir: config.data_dir.clone(),
         token,
-        max_body_bytes: config.max_body_bytes,
+        settings: config.settings.clone(),
         writer: true,
         embedder: config.embedder.clone(),
     })?;
@@ -89,12 +89,11 @@ pub fn run(config: ServeConfig) -> anyhow::Result<()> {
             config.data_dir.display(),
             token_file.as_ref().map_or(String::new(), |p| format!("; write token in {}", p.display()))
         );
-        axum::serve(listener, app.router())
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .context("the HTTP server failed")
+        serve_connections(listener, app.router(), &config.settings.serve, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await;
+        anyhow::Ok(())
     });
     runtime.shutdown_timeout(Duration::from_secs(5));
     app.shutdown();
@@ -103,6 +102,71 @@ pub fn run(config: ServeConfig) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(p);
     }
     served
+}
+
+/// Accepts connections until `stop` resolves: at most `max_connections` at once (the rest wait in the
+/// listen queue), each given `header_timeout_secs` to send its request headers, so half-open and
+/// idle connections cannot pile up until the process runs out of descriptors.
+pub async fn serve_connections(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    settings: &nuntius_engine::settings::ServeSettings,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    raise_descriptor_limit(settings.max_connections);
+    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(settings.max_connections));
+    let header_timeout = Duration::from_secs(settings.header_timeout_secs);
+    tokio::pin!(stop);
+    loop {
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => return,
+            },
+            _ = &mut stop => return,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of descriptors or a connection reset before it was accepted: wait a
+                    // moment and go on, as a server must.
+                    eprintln!("nuntius serve: accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut stop => return,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        tokio::spawn(async move {
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let connection = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            // A client that goes away mid-request is its own business.
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+}
+
+/// Raises the soft limit on open descriptors towards the hard limit, so that the connection cap
+/// (and not the descriptor limit) is what bounds connections.
+fn raise_descriptor_limit(connections: usize) {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    let mut limit = getrlimit(Resource::Nofile);
+    let want = (connections as u64).saturating_add(256);
+    let current = limit.current.unwrap_or(u64::MAX);
+    if current >= want {
+        return;
+    }
+    limit.current = Some(limit.maximum.map_or(want, |max| max.min(want)));
+    if setrlimit(Resource::Nofile, limit).is_err() {
+        eprintln!(
+            "nuntius serve: warning: cannot raise the open-file limit ({current}); connections beyond it will wait"
+        );
+    }
 }
 
 fn random_token() -> std::io::Result<String> {

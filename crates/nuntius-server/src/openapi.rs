@@ -34,6 +34,16 @@ fn query_param(name: &str, kind: &str, description: &str) -> Value {
     json!({"name": name, "in": "query", "required": false, "schema": {"type": kind}, "description": description})
 }
 
+/// An integer query parameter with its real range, so a client (or a schema-driven fuzzer)
+/// knows what the server accepts.
+fn int_param(name: &str, min: u64, max: Option<u64>, description: &str) -> Value {
+    let mut schema = json!({"type": "integer", "minimum": min});
+    if let Some(max) = max {
+        schema["maximum"] = json!(max);
+    }
+    json!({"name": name, "in": "query", "required": false, "schema": schema, "description": description})
+}
+
 fn path_param(name: &str, kind: &str, description: &str) -> Value {
     json!({"name": name, "in": "path", "required": true, "schema": {"type": kind}, "description": description})
 }
@@ -118,10 +128,20 @@ fn schemas() -> Value {
         json!({"id": {"type": "integer"}, "name": {"type": "string"}, "kind": {"type": "string"}, "articles": {"type": "integer"}}),
     );
     let story_detail = object(
-        &["story", "events", "timeline", "origins", "entities"],
+        &[
+            "story",
+            "events",
+            "events_total",
+            "events_offset",
+            "timeline",
+            "origins",
+            "entities",
+        ],
         json!({
             "story": r("StoryCard"),
             "events": array_of(r("Event")),
+            "events_total": {"type": "integer", "description": "Events in the story; `events` is one page of them."},
+            "events_offset": {"type": "integer"},
             "timeline": object(&["days", "undated"], json!({
                 "days": array_of(object(&["date", "languages"], json!({
                     "date": {"type": "string"},
@@ -129,7 +149,8 @@ fn schemas() -> Value {
                 }))),
                 "undated": {"type": "integer"},
             })),
-            "origins": object(&["independent", "copies"], json!({
+            "origins": object(&["independent", "copies", "independent_total", "copies_total"], json!({
+                "independent_total": {"type": "integer"}, "copies_total": {"type": "integer"},
                 "independent": array_of(object(&["id", "source"], json!({"id": {"type": "string"}, "source": nullable("string")}))),
                 "copies": array_of(object(&["id", "source", "copies", "duplicate_of"], json!({
                     "id": {"type": "string"}, "source": nullable("string"),
@@ -232,10 +253,11 @@ fn schemas() -> Value {
                 }))),
             }))),
         })),
-        "IngestReport": object(&["read", "new", "already_stored", "duplicates", "failed"], json!({
+        "IngestReport": object(&["read", "new", "already_stored", "duplicates", "failed", "warnings"], json!({
             "read": {"type": "integer"}, "new": {"type": "integer"},
             "already_stored": {"type": "integer"}, "duplicates": {"type": "integer"},
             "failed": array_of(json!({"type": "string", "description": "Where and why a record failed."})),
+            "warnings": array_of(json!({"type": "string", "description": "What was changed to store a record (a text cut to the limit, an unknown `lang`)."})),
         })),
         "Health": object(&["status", "articles", "stories", "search_documents", "writer"], json!({
             "status": {"type": "string"}, "articles": {"type": "integer"}, "stories": {"type": "integer"},
@@ -341,7 +363,7 @@ pub fn document() -> Value {
             }},
             "/api/stories/{id}": {"get": {
                 "summary": "One story: events with articles and evidence, timeline, origins and copies, entities.",
-                "parameters": [path_param("id", "integer", "Story number."), query_param("articles_per_event", "integer", "Articles listed per event (200).")],
+                "parameters": [path_param("id", "integer", "Story number."), int_param("articles_per_event", 1, Some(5000), "Articles listed per event (20)."), int_param("events_offset", 0, None, "Events skipped, in time order (0)."), int_param("events_limit", 1, Some(1000), "Events on this page (100); `events_total` counts them all.")],
                 "responses": {"200": ok(r("StoryDetail"), "The story."), "400": bad.clone(), "404": error("No such story (`story_not_found`).")},
             }},
             "/api/articles/{id}": {"get": {
@@ -360,6 +382,7 @@ pub fn document() -> Value {
                     "403": error("Wrong token (`invalid_token`)."),
                     "413": error("Body over the limit (`payload_too_large`)."),
                     "503": error("The writer is not available (`writer_unavailable`)."),
+                    "507": error("The store's disk is full; nothing was stored (`storage_full`)."),
                 },
             }},
             "/api/entities": {"get": {

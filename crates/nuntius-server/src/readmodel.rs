@@ -282,7 +282,14 @@ fn card_of(snap: &Snapshot, story: u64) -> Result<Value, ApiError> {
 pub struct StoryPageOptions {
     /// Articles listed per event; the rest are counted in `more_articles`.
     pub articles_per_event: usize,
+    /// The page of events: the first one shown (in time order) and how many.
+    pub events_offset: usize,
+    pub events_limit: usize,
 }
+
+/// Articles listed under `origins.independent` and `origins.copies` at most; the totals say how
+/// many there are.
+const ORIGINS_SHOWN: usize = 200;
 
 /// One story in full: summary, events with their articles and evidence, the timeline, which
 /// sources are independent and which copy, and the top entities.
@@ -303,6 +310,15 @@ pub fn story_page(
         .filter(|a| snap.story_of(a) == story)
         .collect();
 
+    if let Some(events) = detail["events"].as_array_mut() {
+        let total = events.len();
+        let from = options.events_offset.min(total);
+        let to = from.saturating_add(options.events_limit).min(total);
+        events.truncate(to);
+        events.drain(..from);
+        detail["events_total"] = json!(total);
+        detail["events_offset"] = json!(from);
+    }
     if let Some(events) = detail["events"].as_array_mut() {
         for ev in events.iter_mut() {
             if let Some(list) = ev["articles"].as_array_mut() {
@@ -357,7 +373,13 @@ pub fn story_page(
             copies.push(json!({"id": a.id, "source": a.source, "copies": copied, "duplicate_of": duplicate_of}));
         }
     }
-    detail["origins"] = json!({"independent": independent, "copies": copies});
+    let (independent_total, copies_total) = (independent.len(), copies.len());
+    independent.truncate(ORIGINS_SHOWN);
+    copies.truncate(ORIGINS_SHOWN);
+    detail["origins"] = json!({
+        "independent": independent, "copies": copies,
+        "independent_total": independent_total, "copies_total": copies_total,
+    });
 
     // Top entities with their ids, for chips that link to the entity page.
     let mut counts: BTreeMap<u64, u64> = BTreeMap::new();

@@ -48,7 +48,11 @@ pub fn seeded_with_limit(max_body_bytes: usize) -> Fixture {
     let app = App::open(AppConfig {
         data_dir: dir.path().to_path_buf(),
         token: TOKEN.to_string(),
-        max_body_bytes,
+        settings: {
+            let mut s = nuntius_engine::Settings::default();
+            s.serve.max_body_bytes = max_body_bytes;
+            s
+        },
         writer: true,
         embedder: None,
     })
