@@ -2,6 +2,7 @@
 //! and print benchmark and evaluation figures.
 
 mod eval;
+mod terminal;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -12,7 +13,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use nuntius_cluster::Params;
 use nuntius_engine::datadir::{store_path, WriterLock};
-use nuntius_engine::embedding::{encoder_available, load_encoder, EncoderChoice, TextEmbedder};
+use nuntius_engine::settings::{config_path, load_embedder, EncoderSetting, Settings};
 use nuntius_engine::{view, Engine, IngestSummary};
 use nuntius_readers::ReadOptions;
 use nuntius_search::{SearchIndex, SearchQuery};
@@ -24,14 +25,14 @@ struct Cli {
     /// Embedding signal: `auto` runs multilingual-e5-small (the transformer: most accurate,
     /// tens of articles/s) when its model file is fetched, else lexical signals only; `none` is
     /// the lexical path (thousands of articles/s); `static` the distilled table (fast, weaker).
-    #[arg(
-        long,
-        global = true,
-        value_enum,
-        default_value = "auto",
-        env = "NUNTIUS_ENCODER"
-    )]
-    encoder: EncoderArg,
+    #[arg(long, global = true, value_enum, env = "NUNTIUS_ENCODER")]
+    encoder: Option<EncoderArg>,
+    /// Config file (default: `nuntius.toml` in the data dir, when present). Flags override
+    /// environment variables, which override the file.
+    #[arg(long, global = true, env = "NUNTIUS_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(flatten)]
+    limits: LimitArgs,
     /// Where the store lives.
     #[arg(
         long,
@@ -44,15 +45,34 @@ struct Cli {
     command: Command,
 }
 
+/// Limits on outside input (see `nuntius config` for the defaults).
+#[derive(clap::Args)]
+struct LimitArgs {
+    /// Bytes of one record (JSONL line, JSON array element, text file); larger ones are rejected.
+    #[arg(long, global = true, env = "NUNTIUS_MAX_RECORD_BYTES")]
+    max_record_bytes: Option<usize>,
+    /// Bytes read from one file after decompression; past it the file stops with an error.
+    #[arg(long, global = true, env = "NUNTIUS_MAX_FILE_BYTES")]
+    max_file_bytes: Option<u64>,
+    /// Characters of body text kept per article; longer texts are cut with a warning.
+    #[arg(long, global = true, env = "NUNTIUS_MAX_TEXT_CHARS")]
+    max_text_chars: Option<usize>,
+    /// Distinct names kept per article (the most mentioned).
+    #[arg(long, global = true, env = "NUNTIUS_MAX_ENTITIES")]
+    max_entities: Option<usize>,
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Print the resolved settings (flags, environment, config file, defaults) as TOML.
+    Config,
     /// Read articles (files, directories, .gz, .jsonl, '-' for stdin) into the store.
     Ingest {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
-        /// Articles per store transaction.
-        #[arg(long, default_value_t = 512)]
-        batch: usize,
+        /// Articles per store transaction (1..512; the stories do not depend on it).
+        #[arg(long, env = "NUNTIUS_BATCH")]
+        batch: Option<usize>,
     },
     /// Stories, newest first, with their events and articles.
     Stories {
@@ -72,14 +92,24 @@ enum Command {
     },
     /// Serve the HTTP API and web UI on the data dir (the only writer while it runs).
     Serve {
-        #[arg(long, default_value = nuntius_server::DEFAULT_ADDR)]
-        addr: std::net::SocketAddr,
+        /// Address to listen on (default 127.0.0.1:7700).
+        #[arg(long, env = "NUNTIUS_ADDR")]
+        addr: Option<std::net::SocketAddr>,
         /// Bearer token for POST /api/articles; generated into DATA_DIR/serve.token when absent.
         #[arg(long, env = "NUNTIUS_TOKEN")]
         token: Option<String>,
         /// Largest accepted ingest request body, in bytes.
-        #[arg(long, default_value_t = nuntius_server::DEFAULT_MAX_BODY_BYTES)]
-        max_body_bytes: usize,
+        #[arg(long, env = "NUNTIUS_MAX_BODY_BYTES")]
+        max_body_bytes: Option<usize>,
+        /// Seconds a client has to send its request headers.
+        #[arg(long, env = "NUNTIUS_HEADER_TIMEOUT_SECS")]
+        header_timeout_secs: Option<u64>,
+        /// Connections served at once.
+        #[arg(long, env = "NUNTIUS_MAX_CONNECTIONS")]
+        max_connections: Option<usize>,
+        /// Seconds a read request may take.
+        #[arg(long, env = "NUNTIUS_REQUEST_TIMEOUT_SECS")]
+        request_timeout_secs: Option<u64>,
     },
     /// Full-text search over titles and clean text; results grouped by story.
     Search(SearchArgs),
@@ -164,24 +194,57 @@ enum EncoderArg {
     Transformer,
 }
 
-/// Resolves the encoder option into a loaded embedder (or none, said once on stderr).
-fn embedder(arg: EncoderArg) -> Result<Option<std::sync::Arc<dyn TextEmbedder>>> {
-    let choice = match arg {
-        EncoderArg::None => EncoderChoice::None,
-        EncoderArg::Static => EncoderChoice::Static,
-        EncoderArg::Transformer => EncoderChoice::Transformer,
-        EncoderArg::Auto if encoder_available(EncoderChoice::Transformer) => {
-            EncoderChoice::Transformer
+impl EncoderArg {
+    fn setting(self) -> EncoderSetting {
+        match self {
+            EncoderArg::Auto => EncoderSetting::Auto,
+            EncoderArg::None => EncoderSetting::None,
+            EncoderArg::Static => EncoderSetting::Static,
+            EncoderArg::Transformer => EncoderSetting::Transformer,
         }
-        EncoderArg::Auto => {
-            eprintln!(
-                "note: no encoder model at {}; using lexical signals only (run scripts/fetch-model.sh)",
-                nuntius_embed::default_model_path().display()
-            );
-            EncoderChoice::None
+    }
+}
+
+/// Resolves every option once: flag, else environment (clap reads both), else the config file,
+/// else the default.
+fn resolve_settings(cli: &Cli) -> Result<Settings> {
+    let (path, explicit) = config_path(&cli.data_dir, cli.config.as_deref());
+    let mut s = Settings::from_file(&path, explicit)?;
+    if let Some(e) = cli.encoder {
+        s.encoder = e.setting();
+    }
+    let l = &cli.limits;
+    set(&mut s.limits.max_record_bytes, l.max_record_bytes);
+    set(&mut s.limits.max_file_bytes, l.max_file_bytes);
+    set(&mut s.limits.max_text_chars, l.max_text_chars);
+    set(&mut s.limits.max_entities, l.max_entities);
+    match &cli.command {
+        Command::Ingest { batch, .. } => set(&mut s.ingest.batch, *batch),
+        Command::Serve {
+            addr,
+            max_body_bytes,
+            header_timeout_secs,
+            max_connections,
+            request_timeout_secs,
+            ..
+        } => {
+            set(&mut s.serve.addr, addr.map(|a| a.to_string()));
+            set(&mut s.serve.max_body_bytes, *max_body_bytes);
+            set(&mut s.serve.header_timeout_secs, *header_timeout_secs);
+            set(&mut s.serve.max_connections, *max_connections);
+            set(&mut s.serve.request_timeout_secs, *request_timeout_secs);
         }
-    };
-    Ok(load_encoder(choice)?.map(std::sync::Arc::from))
+        _ => {}
+    }
+    s.check()
+        .map_err(|e| anyhow::anyhow!("invalid settings: {e}"))?;
+    Ok(s)
+}
+
+fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *slot = v;
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -228,6 +291,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        Err(e) if terminal::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
@@ -236,20 +300,20 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    let settings = resolve_settings(&cli)?;
     match cli.command {
-        Command::Ingest { paths, batch } => {
+        Command::Config => {
+            print!("{}", settings.to_toml());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ingest { paths, .. } => {
             if let Some(server) = nuntius_server::running_server(&cli.data_dir) {
-                return forward_to_server(&server, &paths);
+                return forward_to_server(&server, &paths, &settings);
             }
             let _lock = WriterLock::acquire(&cli.data_dir, "ingest")?;
-            let mut engine = open_engine(&cli.data_dir, cli.encoder)?;
+            let mut engine = open_engine(&cli.data_dir, &settings)?;
             let started = Instant::now();
-            let summary = ingest(
-                &mut engine,
-                &paths,
-                batch.max(1),
-                io::stderr().is_terminal(),
-            )?;
+            let summary = ingest(&mut engine, &paths, &settings, io::stderr().is_terminal())?;
             print_summary(&summary, started.elapsed().as_secs_f64());
             Ok(if summary.failed.is_empty() {
                 ExitCode::SUCCESS
@@ -272,7 +336,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&detail)?);
             } else {
-                print_story(&detail, why);
+                print_story(&detail, why)?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -322,20 +386,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bench {
             what: BenchCommand::Ingest { path },
         } => {
-            bench_ingest(&path, cli.encoder)?;
+            bench_ingest(&path, &settings)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve {
-            addr,
-            token,
-            max_body_bytes,
-        } => {
+        Command::Serve { token, .. } => {
             nuntius_server::run(nuntius_server::ServeConfig {
                 data_dir: cli.data_dir.clone(),
-                addr,
+                addr: settings
+                    .serve
+                    .addr
+                    .parse()
+                    .context("serve.addr is not an address")?,
                 token,
-                max_body_bytes,
-                embedder: embedder(cli.encoder)?,
+                settings: settings.clone(),
+                embedder: load_embedder(settings.encoder)?,
             })?;
             Ok(ExitCode::SUCCESS)
         }
@@ -384,7 +448,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval { what, params } => {
-            let embedder = embedder(cli.encoder)?;
+            let embedder = load_embedder(settings.encoder)?;
             let params = eval::load_params(params.as_deref(), embedder.is_some())?;
             eval::run(what, &params, embedder)
         }
@@ -394,7 +458,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             params,
             signals,
         } => {
-            let embedder = embedder(cli.encoder)?;
+            let embedder = load_embedder(settings.encoder)?;
             let params = eval::load_params(params.as_deref(), embedder.is_some())?;
             eval::print_similarities(&pairs, &articles, &params, embedder.as_ref(), signals)
         }
@@ -450,14 +514,15 @@ fn build_static(corpus: &[PathBuf], limit: usize) -> Result<()> {
     Ok(())
 }
 
-fn open_engine(data_dir: &Path, encoder: EncoderArg) -> Result<Engine> {
+fn open_engine(data_dir: &Path, settings: &Settings) -> Result<Engine> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
     let store = SqliteStore::open(&store_path(data_dir))?;
     let index = SearchIndex::open(&index_path(data_dir))?;
-    let embedder = embedder(encoder)?;
+    let embedder = load_embedder(settings.encoder)?;
     Engine::open(Box::new(store), Params::for_encoder(embedder.is_some()))?
         .with_embedder(embedder)
+        .with_limits(settings.limits.ingest_limits())
         .with_search(index)
 }
 
@@ -470,6 +535,7 @@ fn index_path(data_dir: &Path) -> PathBuf {
 fn forward_to_server(
     server: &nuntius_server::RunningServer,
     paths: &[PathBuf],
+    settings: &Settings,
 ) -> Result<ExitCode> {
     let Some(token) = std::env::var("NUNTIUS_TOKEN")
         .ok()
@@ -487,7 +553,10 @@ fn forward_to_server(
         server.url, server.pid
     );
     let web = nuntius_engine::web::WebFormats;
-    let options = ReadOptions { web: Some(&web) };
+    let options = ReadOptions {
+        web: Some(&web),
+        limits: settings.limits.read_limits(),
+    };
     let started = Instant::now();
     let r = nuntius_server::forward_ingest(
         &server.url,
@@ -502,6 +571,7 @@ fn forward_to_server(
         already_stored: r.already_stored,
         duplicates: r.duplicates,
         failed: r.failed,
+        warnings: r.warnings,
     };
     print_summary(&summary, started.elapsed().as_secs_f64());
     Ok(if summary.failed.is_empty() {
@@ -541,7 +611,7 @@ fn search(data_dir: &Path, q: SearchArgs) -> Result<()> {
         offset: q.offset,
     };
     let results = index.search(&query)?;
-    let mut out = io::BufWriter::new(io::stdout().lock());
+    let mut out = terminal::TerminalSafe::new(io::BufWriter::new(io::stdout().lock()));
     if q.json {
         let stories: Vec<serde_json::Value> = results
             .stories
@@ -586,7 +656,7 @@ fn search(data_dir: &Path, q: SearchArgs) -> Result<()> {
 fn ingest(
     engine: &mut Engine,
     paths: &[PathBuf],
-    batch_size: usize,
+    settings: &Settings,
     progress: bool,
 ) -> Result<IngestSummary> {
     let bar = progress.then(|| {
@@ -598,8 +668,12 @@ fn ingest(
         bar
     });
     let web = nuntius_engine::web::WebFormats;
-    let options = ReadOptions { web: Some(&web) };
-    let summary = nuntius_engine::ingest_paths(engine, paths, &options, batch_size, &mut |s| {
+    let options = ReadOptions {
+        web: Some(&web),
+        limits: settings.limits.read_limits(),
+    };
+    let batch = settings.ingest.batch;
+    let summary = nuntius_engine::ingest_paths(engine, paths, &options, batch, &mut |s| {
         if let Some(bar) = &bar {
             bar.set_position(s.read);
             bar.set_message(format!("{} errors", s.failed.len()));
@@ -613,22 +687,45 @@ fn ingest(
 
 fn print_summary(s: &IngestSummary, seconds: f64) {
     eprintln!(
-        "read {}, new {}, already stored {}, duplicates {}, failed {} ({:.0} articles/s)",
+        "read {}, new {}, already stored {}, duplicates {}, failed {}, warnings {} ({:.0} articles/s)",
         s.read,
         s.new,
         s.already_stored,
         s.duplicates,
         s.failed.len(),
+        s.warnings.len(),
         s.read as f64 / seconds.max(1e-9)
     );
     for f in &s.failed {
-        eprintln!("  failed: {f}");
+        eprintln!("  failed: {}", printable(f));
     }
+    for w in &s.warnings {
+        eprintln!("  warning: {}", printable(w));
+    }
+}
+
+/// Text from articles as a terminal may show it: control characters (escape sequences, NULs,
+/// carriage returns) escaped, so an article cannot rewrite the screen.
+fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_default().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
 }
 
 fn print_stories(snap: &view::Snapshot, limit: usize, json: bool) -> Result<()> {
     let stories = snap.stories();
-    let mut out = io::BufWriter::new(io::stdout().lock());
+    let mut out = terminal::TerminalSafe::new(io::BufWriter::new(io::stdout().lock()));
     for s in stories.iter().take(limit) {
         if json {
             writeln!(out, "{}", serde_json::to_string(s)?)?;
@@ -697,14 +794,17 @@ fn badges(a: &serde_json::Value) -> String {
     out
 }
 
-fn print_story(detail: &serde_json::Value, why: bool) {
+fn print_story(detail: &serde_json::Value, why: bool) -> Result<()> {
+    let mut out = terminal::TerminalSafe::new(io::BufWriter::new(io::stdout().lock()));
     let s = &detail["story"];
-    println!(
+    writeln!(
+        out,
         "story {}  {}",
         s["id"],
         s["headline"].as_str().unwrap_or("")
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "  {} articles in {} events, {} .. {}; languages {}; {} sources, {} independent",
         s["articles"],
         s["events"],
@@ -713,8 +813,9 @@ fn print_story(detail: &serde_json::Value, why: bool) {
         s["languages"],
         s["sources"],
         s["independent_sources"]
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "  top entities: {}",
         s["top_entities"]
             .as_array()
@@ -724,20 +825,22 @@ fn print_story(detail: &serde_json::Value, why: bool) {
                 .collect::<Vec<_>>()
                 .join(", "))
             .unwrap_or_default()
-    );
+    )?;
     for ev in detail["events"].as_array().into_iter().flatten() {
-        println!(
+        writeln!(
+            out,
             "\n  event {}  {}",
             ev["event"],
             ev["date"].as_str().unwrap_or("undated")
-        );
+        )?;
         if why {
             if let Some(w) = ev.get("why_in_story") {
-                println!("    why in this story: {}", compact_evidence(w));
+                writeln!(out, "    why in this story: {}", compact_evidence(w))?;
             }
         }
         for a in ev["articles"].as_array().into_iter().flatten() {
-            println!(
+            writeln!(
+                out,
                 "    {} [{}] {} {}  {}{}",
                 a["published"].as_str().unwrap_or("undated"),
                 a["lang"].as_str().unwrap_or("?"),
@@ -745,14 +848,16 @@ fn print_story(detail: &serde_json::Value, why: bool) {
                 a["id"].as_str().unwrap_or(""),
                 a["title"].as_str().unwrap_or(""),
                 badges(a)
-            );
+            )?;
             if why {
                 if let Some(w) = a.get("why") {
-                    println!("      why: {}", compact_evidence(w));
+                    writeln!(out, "      why: {}", compact_evidence(w))?;
                 }
             }
         }
     }
+    out.flush()?;
+    Ok(())
 }
 
 fn compact_evidence(v: &serde_json::Value) -> String {
@@ -793,14 +898,14 @@ fn compact_evidence(v: &serde_json::Value) -> String {
     )
 }
 
-fn bench_ingest(path: &Path, encoder: EncoderArg) -> Result<()> {
+fn bench_ingest(path: &Path, settings: &Settings) -> Result<()> {
     let dir = tempfile::tempdir()?;
-    let mut engine = open_engine(dir.path(), encoder)?;
+    let mut engine = open_engine(dir.path(), settings)?;
     if let Some(e) = engine.embedder() {
         println!("encoder: {}", e.describe());
     }
     let started = Instant::now();
-    let summary = ingest(&mut engine, &[path.to_path_buf()], 512, false)?;
+    let summary = ingest(&mut engine, &[path.to_path_buf()], settings, false)?;
     let secs = started.elapsed().as_secs_f64();
     println!("file: {}", path.display());
     println!(
