@@ -604,6 +604,11 @@ fn paragraph_commas(dom: &Dom, id: NodeId) -> usize {
         .sum()
 }
 
+/// Whether `tag` starts a new line of text.
+pub(crate) fn is_block_tag(tag: &str) -> bool {
+    BLOCK.contains(&tag)
+}
+
 fn is_paragraph_like(dom: &Dom, id: NodeId) -> bool {
     let node = &dom.nodes[id as usize];
     match node.tag() {
