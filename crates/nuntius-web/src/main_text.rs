@@ -250,9 +250,76 @@ const BAD_SCORE_WORDS: &[&str] = &[
     "widget", "tags", "tool", "contact", "masthead", "media",
 ];
 
+/// Below this many characters of main text (not counting whitespace) the page is taken
+/// for one whose article was missed, and the JSON-LD `articleBody` is tried (page.rs).
+pub const FALLBACK_CHARS: usize = 250;
+
 /// Extracts the main text as paragraphs.
+///
+/// When the result is under [`FALLBACK_CHARS`] (nothing, a caption, a date), the page is extracted again with boilerplate judged by tags and hidden
+/// markers only, not by class words: articles wrapped in `comments_page_wrapper`-style
+/// containers, or whose every block carries a misleading class, come back. The second
+/// result is kept only when it is at least three times as long.
 pub fn extract_main_text(dom: &Dom) -> Vec<String> {
-    let stats = compute_stats(dom);
+    let first = extract_with(dom, false);
+    let chars = text_chars(&first);
+    if chars >= FALLBACK_CHARS {
+        return first;
+    }
+    let relaxed = extract_with(dom, true);
+    if text_chars(&relaxed) >= (chars * 3).max(FALLBACK_CHARS) {
+        relaxed
+    } else {
+        first
+    }
+}
+
+/// Paragraphs of a JSON-LD `articleBody`: plain text split at line breaks, or the
+/// block text of HTML when the body is markup.
+pub fn body_paragraphs(body: &str) -> Vec<String> {
+    let text = if body.contains("</") || body.contains("<br") {
+        html_text(body)
+    } else {
+        body.to_string()
+    };
+    text.lines()
+        .map(crate::dom::collapse_ws)
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Text content of an HTML fragment, a line break at every block boundary.
+pub fn html_text(html: &str) -> String {
+    let dom = crate::dom::parse(html);
+    let mut out = String::new();
+    // (node, leaving): an element is visited once on entry and once on exit.
+    let mut stack = vec![(0 as NodeId, false)];
+    while let Some((n, leaving)) = stack.pop() {
+        let node = &dom.nodes[n as usize];
+        match &node.kind {
+            NodeKind::Text(t) => out.push_str(t),
+            NodeKind::Element { tag, .. } => {
+                if BLOCK.contains(&&**tag) {
+                    out.push('\n');
+                }
+                if !leaving {
+                    stack.push((n, true));
+                    stack.extend(node.children.iter().rev().map(|&c| (c, false)));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Characters (not counting whitespace) of a list of paragraphs.
+pub fn text_chars(paragraphs: &[String]) -> usize {
+    paragraphs.iter().map(|p| count_chars(p) as usize).sum()
+}
+
+/// One extraction pass; `relaxed` ignores class/id words when judging boilerplate.
+fn extract_with(dom: &Dom, relaxed: bool) -> Vec<String> {
+    let stats = compute_stats(dom, relaxed);
     let Some(top) = best_candidate(dom, &stats) else {
         return Vec::new();
     };
@@ -262,7 +329,13 @@ pub fn extract_main_text(dom: &Dom) -> Vec<String> {
     for id in 1..dom.nodes.len() {
         in_region[id] = in_region[dom.nodes[id].parent as usize] || roots.contains(&(id as NodeId));
     }
+    // Ancestors of the region, and the region's roots themselves: never skipped as link
+    // lists (a body with many in-text links, or broken markup that nests the page's
+    // link blocks inside it, is still the article).
     let mut holds_region = vec![false; dom.nodes.len()];
+    for &root in &roots {
+        holds_region[root as usize] = true;
+    }
     for &root in &roots {
         let mut a = dom.nodes[root as usize].parent as usize;
         while a != 0 && !holds_region[a] {
@@ -458,7 +531,7 @@ fn count_chars(text: &str) -> u32 {
     text.chars().filter(|c| !c.is_whitespace()).count() as u32
 }
 
-fn compute_stats(dom: &Dom) -> Vec<Stats> {
+fn compute_stats(dom: &Dom, relaxed: bool) -> Vec<Stats> {
     let n = dom.nodes.len();
     let mut stats = vec![Stats::default(); n];
     // Class-based facts, computed once per element (one allocation for its names).
@@ -490,6 +563,10 @@ fn compute_stats(dom: &Dom) -> Vec<Stats> {
                 comment_box[id],
                 stats[id].class_weight,
             ) = facts;
+            if relaxed {
+                junk_element[id] = JUNK_TAGS.contains(&&**tag);
+                comment_box[id] = false;
+            }
             junk_element[id] |= hidden;
             stats[id].block = BLOCK.contains(&&**tag);
         }
@@ -571,7 +648,7 @@ fn compute_stats(dom: &Dom) -> Vec<Stats> {
             continue;
         }
         let s = stats[id];
-        if s.chars < 20 {
+        if s.chars < 20 || is_legal_notice(dom, id as NodeId) {
             continue;
         }
         let text_chars = s.chars.saturating_sub(s.link_chars) as f32;
@@ -593,6 +670,14 @@ fn compute_stats(dom: &Dom) -> Vec<Stats> {
     stats
 }
 
+/// A paragraph with a copyright sign in its own text is a site's legal footer or a
+/// picture credit: it gives no score, so a long footer cannot outweigh a short article.
+fn is_legal_notice(dom: &Dom, id: NodeId) -> bool {
+    dom.nodes[id as usize].children.iter().any(|&c| {
+        matches!(&dom.nodes[c as usize].kind, NodeKind::Text(t) if t.contains('©') || t.contains("&copy"))
+    })
+}
+
 fn paragraph_commas(dom: &Dom, id: NodeId) -> usize {
     dom.nodes[id as usize]
         .children
@@ -602,11 +687,6 @@ fn paragraph_commas(dom: &Dom, id: NodeId) -> usize {
             NodeKind::Element { .. } => None,
         })
         .sum()
-}
-
-/// Whether `tag` starts a new line of text.
-pub(crate) fn is_block_tag(tag: &str) -> bool {
-    BLOCK.contains(&tag)
 }
 
 fn is_paragraph_like(dom: &Dom, id: NodeId) -> bool {
@@ -762,6 +842,8 @@ struct Para {
     past_tail_break: bool,
     /// Whether the paragraph is a `<p>` element (not a list item, cell or bare div text).
     in_p: bool,
+    /// Whether the paragraph's first text lies inside a list item.
+    in_li: bool,
 }
 
 impl Para {
@@ -786,9 +868,11 @@ impl Para {
 
     fn flush(&mut self, out: &mut Vec<String>, rules: &OutsideRules) {
         let text = self.text.trim();
+        // Outside the region, list items are teasers and menus, not leads or decks.
         let outside_ok = self.link_chars * 5 <= self.chars
             && self.chars >= rules.min_chars
-            && !self.past_tail_break;
+            && !self.past_tail_break
+            && !self.in_li;
         if is_boilerplate_line(text)
             || is_date_line(text)
             || (self.inside == Some(false) && !outside_ok)
@@ -822,6 +906,7 @@ fn write_paragraphs(
     }
     let mut para = Para::default();
     let mut link_depth = 0usize;
+    let mut li_depth = 0usize;
     // Set once a boilerplate block or link list is skipped after the region's end.
     let mut tail_break = false;
     let mut stack = vec![Step::Enter(root)];
@@ -843,6 +928,7 @@ fn write_paragraphs(
                         if para.inside.is_none() && !t.trim().is_empty() {
                             para.inside = Some(rules.in_region[id as usize]);
                             para.past_tail_break = after_region && tail_break;
+                            para.in_li = li_depth > 0 && !after_region;
                         }
                         para.push(t, link_depth > 0)
                     }
@@ -859,6 +945,9 @@ fn write_paragraphs(
                         if tag == "a" {
                             link_depth += 1;
                         }
+                        if tag == "li" {
+                            li_depth += 1;
+                        }
                         stack.push(Step::Leave(id));
                         stack.extend(node.children.iter().rev().map(|&c| Step::Enter(c)));
                     }
@@ -868,6 +957,9 @@ fn write_paragraphs(
                 let tag = dom.nodes[id as usize].tag();
                 if tag == "a" {
                     link_depth = link_depth.saturating_sub(1);
+                }
+                if tag == "li" {
+                    li_depth = li_depth.saturating_sub(1);
                 }
                 if stats[id as usize].block {
                     para.flush(out, rules);
@@ -1180,5 +1272,65 @@ mod tests {
     fn empty_page_gives_no_text() {
         check("", &[]);
         check("<html><body></body></html>", &[]);
+    }
+    #[test]
+    fn link_dense_region_root_is_not_dropped_as_a_link_list() {
+        // Regression: a body whose links outweigh its text (broken markup nesting the
+        // page's link blocks inside it) was skipped whole as a link list; output empty.
+        let links: String = (0..12)
+            .map(|i| format!("<a href='/s{i}'>Another headline about something else {i}</a> "))
+            .collect();
+        let html = format!(
+            "<html><body><div class='text'><p>{STORY}</p><p>{STORY}</p><div>{links}</div></div></body></html>"
+        );
+        let dom = parse(&html);
+        assert_eq!(extract_main_text(&dom), vec![STORY, STORY]);
+    }
+
+    #[test]
+    fn article_inside_a_comment_named_wrapper_comes_back_in_the_relaxed_pass() {
+        // Regression: `comments_page_wrapper` around the whole article left the page empty.
+        let html = format!(
+            "<html><body><div class='comments_page_wrapper'><div class='newspaper_text'>\
+             <p>{STORY} One.</p><p>{STORY} Two.</p><p>{STORY} Three.</p><p>{STORY} Four.</p></div></div></body></html>"
+        );
+        let dom = parse(&html);
+        let out = extract_main_text(&dom);
+        assert_eq!(out.len(), 4, "{out:?}");
+        assert!(out[0].ends_with("One."));
+    }
+
+    #[test]
+    fn list_items_before_the_region_are_teasers_not_leads() {
+        let teaser =
+            "A teaser paragraph of another story that is long enough to pass the outside rule.";
+        let html = format!(
+            "<html><body><ul class='stream'><li><a href='/t'>Teaser title</a><p>{teaser}</p></li></ul>\
+             <div class='story'><p>{STORY}</p><p>{STORY}</p><p>{STORY}</p></div></body></html>"
+        );
+        let dom = parse(&html);
+        assert_eq!(extract_main_text(&dom), vec![STORY, STORY, STORY]);
+    }
+
+    #[test]
+    fn long_copyright_footer_does_not_outweigh_a_short_article() {
+        // Regression: a legal footer with many commas was chosen over a two-paragraph story.
+        let legal = "Owner of the site, rights holder, publisher, editor, registered office, address, \
+                     licence, registration, every clause, another clause, more clauses, © Example 2012.";
+        let html = format!(
+            "<html><body><div class='x'><p>{STORY}</p><p>{STORY}</p></div>\
+             <div class='y'><p>{legal}</p><p>{legal}</p><p>{legal}</p></div></body></html>"
+        );
+        let dom = parse(&html);
+        assert_eq!(extract_main_text(&dom)[..2], [STORY, STORY]);
+    }
+
+    #[test]
+    fn json_ld_article_body_paragraphs() {
+        assert_eq!(
+            body_paragraphs("One line.\n\n Two  lines. "),
+            vec!["One line.", "Two lines."]
+        );
+        assert_eq!(body_paragraphs("<p>One</p><p>Two</p>"), vec!["One", "Two"]);
     }
 }

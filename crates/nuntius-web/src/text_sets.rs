@@ -9,7 +9,6 @@
 //! expected text) and F1 is taken from the two means.
 
 use crate::commands::{io_err, thread_cpu_seconds};
-use crate::dom::{parse, Dom, NodeKind};
 use crate::error::WebError;
 use crate::page::{extract_page, MAX_PAGE_BYTES};
 use std::collections::{BTreeMap, HashMap};
@@ -147,33 +146,7 @@ pub fn shingle_score(expected: &str, predicted: &str) -> PageScore {
     }
 }
 
-/// Text content of an HTML fragment, a line break at every block boundary.
-pub fn html_text(html: &str) -> String {
-    let dom = parse(html);
-    let mut out = String::new();
-    push_text(&dom, 0, &mut out);
-    out
-}
-
-fn push_text(dom: &Dom, root: usize, out: &mut String) {
-    // (node, leaving): an element is visited once on entry and once on exit.
-    let mut stack = vec![(root as u32, false)];
-    while let Some((n, leaving)) = stack.pop() {
-        let node = &dom.nodes[n as usize];
-        match &node.kind {
-            NodeKind::Text(t) => out.push_str(t),
-            NodeKind::Element { tag, .. } => {
-                if crate::main_text::is_block_tag(tag) {
-                    out.push('\n');
-                }
-                if !leaving {
-                    stack.push((n, true));
-                    stack.extend(node.children.iter().rev().map(|&c| (c, false)));
-                }
-            }
-        }
-    }
-}
+pub use crate::main_text::html_text;
 
 /// The group a page name belongs to for the dev/test split.
 fn split_group(name: &str) -> &str {
