@@ -12,6 +12,8 @@ struct Stats {
     chars: u32,
     /// The part of `chars` inside links.
     link_chars: u32,
+    /// The part of `chars` outside links that is Chinese, Japanese or Korean script.
+    cjk_chars: u32,
     /// Readability score gathered from paragraphs below.
     score: f32,
     /// Readability weight of the element's class/id names.
@@ -527,6 +529,11 @@ fn class_weight(node: &crate::dom::Node, names: &str) -> f32 {
     w
 }
 
+/// Han, kana and Hangul syllables.
+fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{3040}'..='\u{30ff}' | '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{ac00}'..='\u{d7af}')
+}
+
 fn count_chars(text: &str) -> u32 {
     text.chars().filter(|c| !c.is_whitespace()).count() as u32
 }
@@ -538,6 +545,7 @@ fn compute_stats(dom: &Dom, relaxed: bool) -> Vec<Stats> {
     let mut article_root = vec![false; n];
     let mut junk_element = vec![false; n];
     let mut comment_box = vec![false; n];
+    let mut hidden_element = vec![false; n];
     // Pages repeat the same tag and class names many times: classify each pair once.
     let mut seen: HashMap<(&str, String), (bool, bool, bool, f32)> = HashMap::new();
     for (id, node) in dom.nodes.iter().enumerate() {
@@ -568,6 +576,7 @@ fn compute_stats(dom: &Dom, relaxed: bool) -> Vec<Stats> {
                 comment_box[id] = false;
             }
             junk_element[id] |= hidden;
+            hidden_element[id] = hidden;
             stats[id].block = BLOCK.contains(&&**tag);
         }
     }
@@ -613,7 +622,7 @@ fn compute_stats(dom: &Dom, relaxed: bool) -> Vec<Stats> {
                         || (junk_element[id]
                             && (comment_box[id]
                                 || !(holds_article[id]
-                                    || raw_chars[id] > most_text
+                                    || (raw_chars[id] > most_text && !hidden_element[id])
                                     || long_paragraphs[id] >= 3)))
                 }
                 NodeKind::Text(_) => false,
@@ -634,12 +643,15 @@ fn compute_stats(dom: &Dom, relaxed: bool) -> Vec<Stats> {
             stats[id].chars = c;
             if in_link[id] {
                 stats[id].link_chars = c;
+            } else if c > 0 && !t.is_ascii() {
+                stats[id].cjk_chars = t.chars().filter(|&ch| is_cjk(ch)).count() as u32;
             }
         }
-        let (c, l) = (stats[id].chars, stats[id].link_chars);
+        let (c, l, k) = (stats[id].chars, stats[id].link_chars, stats[id].cjk_chars);
         let p = node.parent as usize;
         stats[p].chars += c;
         stats[p].link_chars += l;
+        stats[p].cjk_chars += k;
     }
     // Paragraph-like nodes give their score to their ancestors.
     for id in 1..n {
@@ -651,7 +663,8 @@ fn compute_stats(dom: &Dom, relaxed: bool) -> Vec<Stats> {
         if s.chars < 20 || is_legal_notice(dom, id as NodeId) {
             continue;
         }
-        let text_chars = s.chars.saturating_sub(s.link_chars) as f32;
+        // A CJK character carries about a word: it counts as three letters of length.
+        let text_chars = (s.chars.saturating_sub(s.link_chars) + 2 * s.cjk_chars) as f32;
         let commas = paragraph_commas(dom, id as NodeId) as f32;
         let score = 1.0 + commas + (text_chars / 100.0).min(3.0);
         let mut ancestor = node.parent as usize;
@@ -917,7 +930,13 @@ fn write_paragraphs(
                 let after_region = id as usize > rules.region_end;
                 if s.junk {
                     let tag = dom.nodes[id as usize].tag();
-                    if after_region && !tag.is_empty() && !HARD_JUNK_TAGS.contains(&tag) {
+                    // Pictures and their captions sit between an article's paragraphs:
+                    // they do not close it.
+                    if after_region
+                        && !tag.is_empty()
+                        && !HARD_JUNK_TAGS.contains(&tag)
+                        && !matches!(tag, "figure" | "figcaption")
+                    {
                         tail_break = true;
                     }
                     continue;
@@ -1332,5 +1351,36 @@ mod tests {
             vec!["One line.", "Two lines."]
         );
         assert_eq!(body_paragraphs("<p>One</p><p>Two</p>"), vec!["One", "Two"]);
+    }
+    #[test]
+    fn hidden_block_holding_most_of_the_text_stays_hidden() {
+        // Regression: `visibility: hidden` around most of the page's text was kept
+        // because big blocks are protected from class-word boilerplate rules.
+        let html = format!(
+            "<html><body><article><div style='visibility: hidden'><p>{STORY} A.</p>\
+             <p>{STORY} B.</p><p>{STORY} C.</p></div><div><p>{STORY}</p></div></article></body></html>"
+        );
+        let dom = parse(&html);
+        assert_eq!(extract_main_text(&dom), vec![STORY]);
+    }
+
+    #[test]
+    fn a_figure_after_the_region_does_not_end_the_article() {
+        // Regression: step-by-step pages (one block per step, a picture between steps)
+        // lost every step after the first picture.
+        let step =
+            "Instead of hiring someone, use what you already have at home to do it, which costs you nothing at all.";
+        let html = format!(
+            "<html><body><div class='step'><div class='content'><p>{STORY}</p><p>{STORY}</p></div></div>\
+             <figure><img src='a.jpg'><figcaption>Photo</figcaption></figure>\
+             <div class='step'><span><p>{step}</p></span></div></body></html>"
+        );
+        let dom = parse(&html);
+        assert_eq!(extract_main_text(&dom), vec![STORY, STORY, step]);
+    }
+
+    #[test]
+    fn cjk_text_counts_by_characters_carried() {
+        assert!(is_cjk('中') && is_cjk('カ') && is_cjk('한') && !is_cjk('a') && !is_cjk('я'));
     }
 }
