@@ -8,7 +8,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("usage: eval_segments DATASET_DIR [PREDICTIONS.json]")?;
     let score = nuntius_web::commands::eval_segments(std::path::Path::new(&dir))?;
     println!(
-        "pages {} precision {:.3} recall {:.3} accuracy {:.3} F1 {:.3} pages/s {:.1} pages/cpu-s {}",
+        "pages {} precision {:.4} recall {:.4} accuracy {:.4} F1 {:.4} pages/s {:.1} pages/cpu-s {}",
         score.pages,
         score.precision,
         score.recall,

@@ -47,7 +47,7 @@ pub struct SegmentScore {
     pub predictions: BTreeMap<String, String>,
 }
 
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> WebError + '_ {
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> WebError + '_ {
     move |source| WebError::Io {
         path: path.display().to_string(),
         source,

@@ -15,6 +15,7 @@ mod main_text;
 mod metadata;
 mod page;
 mod reader;
+pub mod text_sets;
 mod warc;
 
 pub use error::{RecordError, WebError};

@@ -12,6 +12,8 @@ struct Stats {
     chars: u32,
     /// The part of `chars` inside links.
     link_chars: u32,
+    /// The part of `chars` outside links that is Chinese, Japanese or Korean script.
+    cjk_chars: u32,
     /// Readability score gathered from paragraphs below.
     score: f32,
     /// Readability weight of the element's class/id names.
@@ -250,9 +252,76 @@ const BAD_SCORE_WORDS: &[&str] = &[
     "widget", "tags", "tool", "contact", "masthead", "media",
 ];
 
+/// Below this many characters of main text (not counting whitespace) the page is taken
+/// for one whose article was missed, and the JSON-LD `articleBody` is tried (page.rs).
+pub const FALLBACK_CHARS: usize = 250;
+
 /// Extracts the main text as paragraphs.
+///
+/// When the result is under [`FALLBACK_CHARS`] (nothing, a caption, a date), the page is extracted again with boilerplate judged by tags and hidden
+/// markers only, not by class words: articles wrapped in `comments_page_wrapper`-style
+/// containers, or whose every block carries a misleading class, come back. The second
+/// result is kept only when it is at least three times as long.
 pub fn extract_main_text(dom: &Dom) -> Vec<String> {
-    let stats = compute_stats(dom);
+    let first = extract_with(dom, false);
+    let chars = text_chars(&first);
+    if chars >= FALLBACK_CHARS {
+        return first;
+    }
+    let relaxed = extract_with(dom, true);
+    if text_chars(&relaxed) >= (chars * 3).max(FALLBACK_CHARS) {
+        relaxed
+    } else {
+        first
+    }
+}
+
+/// Paragraphs of a JSON-LD `articleBody`: plain text split at line breaks, or the
+/// block text of HTML when the body is markup.
+pub fn body_paragraphs(body: &str) -> Vec<String> {
+    let text = if body.contains("</") || body.contains("<br") {
+        html_text(body)
+    } else {
+        body.to_string()
+    };
+    text.lines()
+        .map(crate::dom::collapse_ws)
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Text content of an HTML fragment, a line break at every block boundary.
+pub fn html_text(html: &str) -> String {
+    let dom = crate::dom::parse(html);
+    let mut out = String::new();
+    // (node, leaving): an element is visited once on entry and once on exit.
+    let mut stack = vec![(0 as NodeId, false)];
+    while let Some((n, leaving)) = stack.pop() {
+        let node = &dom.nodes[n as usize];
+        match &node.kind {
+            NodeKind::Text(t) => out.push_str(t),
+            NodeKind::Element { tag, .. } => {
+                if BLOCK.contains(&&**tag) {
+                    out.push('\n');
+                }
+                if !leaving {
+                    stack.push((n, true));
+                    stack.extend(node.children.iter().rev().map(|&c| (c, false)));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Characters (not counting whitespace) of a list of paragraphs.
+pub fn text_chars(paragraphs: &[String]) -> usize {
+    paragraphs.iter().map(|p| count_chars(p) as usize).sum()
+}
+
+/// One extraction pass; `relaxed` ignores class/id words when judging boilerplate.
+fn extract_with(dom: &Dom, relaxed: bool) -> Vec<String> {
+    let stats = compute_stats(dom, relaxed);
     let Some(top) = best_candidate(dom, &stats) else {
         return Vec::new();
     };
@@ -262,7 +331,13 @@ pub fn extract_main_text(dom: &Dom) -> Vec<String> {
     for id in 1..dom.nodes.len() {
         in_region[id] = in_region[dom.nodes[id].parent as usize] || roots.contains(&(id as NodeId));
     }
+    // Ancestors of the region, and the region's roots themselves: never skipped as link
+    // lists (a body with many in-text links, or broken markup that nests the page's
+    // link blocks inside it, is still the article).
     let mut holds_region = vec![false; dom.nodes.len()];
+    for &root in &roots {
+        holds_region[root as usize] = true;
+    }
     for &root in &roots {
         let mut a = dom.nodes[root as usize].parent as usize;
         while a != 0 && !holds_region[a] {
@@ -454,17 +529,23 @@ fn class_weight(node: &crate::dom::Node, names: &str) -> f32 {
     w
 }
 
+/// Han, kana and Hangul syllables.
+fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{3040}'..='\u{30ff}' | '\u{3400}'..='\u{4dbf}' | '\u{4e00}'..='\u{9fff}' | '\u{ac00}'..='\u{d7af}')
+}
+
 fn count_chars(text: &str) -> u32 {
     text.chars().filter(|c| !c.is_whitespace()).count() as u32
 }
 
-fn compute_stats(dom: &Dom) -> Vec<Stats> {
+fn compute_stats(dom: &Dom, relaxed: bool) -> Vec<Stats> {
     let n = dom.nodes.len();
     let mut stats = vec![Stats::default(); n];
     // Class-based facts, computed once per element (one allocation for its names).
     let mut article_root = vec![false; n];
     let mut junk_element = vec![false; n];
     let mut comment_box = vec![false; n];
+    let mut hidden_element = vec![false; n];
     // Pages repeat the same tag and class names many times: classify each pair once.
     let mut seen: HashMap<(&str, String), (bool, bool, bool, f32)> = HashMap::new();
     for (id, node) in dom.nodes.iter().enumerate() {
@@ -490,7 +571,12 @@ fn compute_stats(dom: &Dom) -> Vec<Stats> {
                 comment_box[id],
                 stats[id].class_weight,
             ) = facts;
+            if relaxed {
+                junk_element[id] = JUNK_TAGS.contains(&&**tag);
+                comment_box[id] = false;
+            }
             junk_element[id] |= hidden;
+            hidden_element[id] = hidden;
             stats[id].block = BLOCK.contains(&&**tag);
         }
     }
@@ -536,7 +622,7 @@ fn compute_stats(dom: &Dom) -> Vec<Stats> {
                         || (junk_element[id]
                             && (comment_box[id]
                                 || !(holds_article[id]
-                                    || raw_chars[id] > most_text
+                                    || (raw_chars[id] > most_text && !hidden_element[id])
                                     || long_paragraphs[id] >= 3)))
                 }
                 NodeKind::Text(_) => false,
@@ -557,12 +643,15 @@ fn compute_stats(dom: &Dom) -> Vec<Stats> {
             stats[id].chars = c;
             if in_link[id] {
                 stats[id].link_chars = c;
+            } else if c > 0 && !t.is_ascii() {
+                stats[id].cjk_chars = t.chars().filter(|&ch| is_cjk(ch)).count() as u32;
             }
         }
-        let (c, l) = (stats[id].chars, stats[id].link_chars);
+        let (c, l, k) = (stats[id].chars, stats[id].link_chars, stats[id].cjk_chars);
         let p = node.parent as usize;
         stats[p].chars += c;
         stats[p].link_chars += l;
+        stats[p].cjk_chars += k;
     }
     // Paragraph-like nodes give their score to their ancestors.
     for id in 1..n {
@@ -571,10 +660,11 @@ fn compute_stats(dom: &Dom) -> Vec<Stats> {
             continue;
         }
         let s = stats[id];
-        if s.chars < 20 {
+        if s.chars < 20 || is_legal_notice(dom, id as NodeId) {
             continue;
         }
-        let text_chars = s.chars.saturating_sub(s.link_chars) as f32;
+        // A CJK character carries about a word: it counts as three letters of length.
+        let text_chars = (s.chars.saturating_sub(s.link_chars) + 2 * s.cjk_chars) as f32;
         let commas = paragraph_commas(dom, id as NodeId) as f32;
         let score = 1.0 + commas + (text_chars / 100.0).min(3.0);
         let mut ancestor = node.parent as usize;
@@ -591,6 +681,14 @@ fn compute_stats(dom: &Dom) -> Vec<Stats> {
         }
     }
     stats
+}
+
+/// A paragraph with a copyright sign in its own text is a site's legal footer or a
+/// picture credit: it gives no score, so a long footer cannot outweigh a short article.
+fn is_legal_notice(dom: &Dom, id: NodeId) -> bool {
+    dom.nodes[id as usize].children.iter().any(|&c| {
+        matches!(&dom.nodes[c as usize].kind, NodeKind::Text(t) if t.contains('©') || t.contains("&copy"))
+    })
 }
 
 fn paragraph_commas(dom: &Dom, id: NodeId) -> usize {
@@ -757,6 +855,8 @@ struct Para {
     past_tail_break: bool,
     /// Whether the paragraph is a `<p>` element (not a list item, cell or bare div text).
     in_p: bool,
+    /// Whether the paragraph's first text lies inside a list item.
+    in_li: bool,
 }
 
 impl Para {
@@ -781,9 +881,11 @@ impl Para {
 
     fn flush(&mut self, out: &mut Vec<String>, rules: &OutsideRules) {
         let text = self.text.trim();
+        // Outside the region, list items are teasers and menus, not leads or decks.
         let outside_ok = self.link_chars * 5 <= self.chars
             && self.chars >= rules.min_chars
-            && !self.past_tail_break;
+            && !self.past_tail_break
+            && !self.in_li;
         if is_boilerplate_line(text)
             || is_date_line(text)
             || (self.inside == Some(false) && !outside_ok)
@@ -817,6 +919,7 @@ fn write_paragraphs(
     }
     let mut para = Para::default();
     let mut link_depth = 0usize;
+    let mut li_depth = 0usize;
     // Set once a boilerplate block or link list is skipped after the region's end.
     let mut tail_break = false;
     let mut stack = vec![Step::Enter(root)];
@@ -827,7 +930,13 @@ fn write_paragraphs(
                 let after_region = id as usize > rules.region_end;
                 if s.junk {
                     let tag = dom.nodes[id as usize].tag();
-                    if after_region && !tag.is_empty() && !HARD_JUNK_TAGS.contains(&tag) {
+                    // Pictures and their captions sit between an article's paragraphs:
+                    // they do not close it.
+                    if after_region
+                        && !tag.is_empty()
+                        && !HARD_JUNK_TAGS.contains(&tag)
+                        && !matches!(tag, "figure" | "figcaption")
+                    {
                         tail_break = true;
                     }
                     continue;
@@ -838,6 +947,7 @@ fn write_paragraphs(
                         if para.inside.is_none() && !t.trim().is_empty() {
                             para.inside = Some(rules.in_region[id as usize]);
                             para.past_tail_break = after_region && tail_break;
+                            para.in_li = li_depth > 0 && !after_region;
                         }
                         para.push(t, link_depth > 0)
                     }
@@ -854,6 +964,9 @@ fn write_paragraphs(
                         if tag == "a" {
                             link_depth += 1;
                         }
+                        if tag == "li" {
+                            li_depth += 1;
+                        }
                         stack.push(Step::Leave(id));
                         stack.extend(node.children.iter().rev().map(|&c| Step::Enter(c)));
                     }
@@ -863,6 +976,9 @@ fn write_paragraphs(
                 let tag = dom.nodes[id as usize].tag();
                 if tag == "a" {
                     link_depth = link_depth.saturating_sub(1);
+                }
+                if tag == "li" {
+                    li_depth = li_depth.saturating_sub(1);
                 }
                 if stats[id as usize].block {
                     para.flush(out, rules);
@@ -1175,5 +1291,96 @@ mod tests {
     fn empty_page_gives_no_text() {
         check("", &[]);
         check("<html><body></body></html>", &[]);
+    }
+    #[test]
+    fn link_dense_region_root_is_not_dropped_as_a_link_list() {
+        // Regression: a body whose links outweigh its text (broken markup nesting the
+        // page's link blocks inside it) was skipped whole as a link list; output empty.
+        let links: String = (0..12)
+            .map(|i| format!("<a href='/s{i}'>Another headline about something else {i}</a> "))
+            .collect();
+        let html = format!(
+            "<html><body><div class='text'><p>{STORY}</p><p>{STORY}</p><div>{links}</div></div></body></html>"
+        );
+        let dom = parse(&html);
+        assert_eq!(extract_main_text(&dom), vec![STORY, STORY]);
+    }
+
+    #[test]
+    fn article_inside_a_comment_named_wrapper_comes_back_in_the_relaxed_pass() {
+        // Regression: `comments_page_wrapper` around the whole article left the page empty.
+        let html = format!(
+            "<html><body><div class='comments_page_wrapper'><div class='newspaper_text'>\
+             <p>{STORY} One.</p><p>{STORY} Two.</p><p>{STORY} Three.</p><p>{STORY} Four.</p></div></div></body></html>"
+        );
+        let dom = parse(&html);
+        let out = extract_main_text(&dom);
+        assert_eq!(out.len(), 4, "{out:?}");
+        assert!(out[0].ends_with("One."));
+    }
+
+    #[test]
+    fn list_items_before_the_region_are_teasers_not_leads() {
+        let teaser =
+            "A teaser paragraph of another story that is long enough to pass the outside rule.";
+        let html = format!(
+            "<html><body><ul class='stream'><li><a href='/t'>Teaser title</a><p>{teaser}</p></li></ul>\
+             <div class='story'><p>{STORY}</p><p>{STORY}</p><p>{STORY}</p></div></body></html>"
+        );
+        let dom = parse(&html);
+        assert_eq!(extract_main_text(&dom), vec![STORY, STORY, STORY]);
+    }
+
+    #[test]
+    fn long_copyright_footer_does_not_outweigh_a_short_article() {
+        // Regression: a legal footer with many commas was chosen over a two-paragraph story.
+        let legal = "Owner of the site, rights holder, publisher, editor, registered office, address, \
+                     licence, registration, every clause, another clause, more clauses, © Example 2012.";
+        let html = format!(
+            "<html><body><div class='x'><p>{STORY}</p><p>{STORY}</p></div>\
+             <div class='y'><p>{legal}</p><p>{legal}</p><p>{legal}</p></div></body></html>"
+        );
+        let dom = parse(&html);
+        assert_eq!(extract_main_text(&dom)[..2], [STORY, STORY]);
+    }
+
+    #[test]
+    fn json_ld_article_body_paragraphs() {
+        assert_eq!(
+            body_paragraphs("One line.\n\n Two  lines. "),
+            vec!["One line.", "Two lines."]
+        );
+        assert_eq!(body_paragraphs("<p>One</p><p>Two</p>"), vec!["One", "Two"]);
+    }
+    #[test]
+    fn hidden_block_holding_most_of_the_text_stays_hidden() {
+        // Regression: `visibility: hidden` around most of the page's text was kept
+        // because big blocks are protected from class-word boilerplate rules.
+        let html = format!(
+            "<html><body><article><div style='visibility: hidden'><p>{STORY} A.</p>\
+             <p>{STORY} B.</p><p>{STORY} C.</p></div><div><p>{STORY}</p></div></article></body></html>"
+        );
+        let dom = parse(&html);
+        assert_eq!(extract_main_text(&dom), vec![STORY]);
+    }
+
+    #[test]
+    fn a_figure_after_the_region_does_not_end_the_article() {
+        // Regression: step-by-step pages (one block per step, a picture between steps)
+        // lost every step after the first picture.
+        let step =
+            "Instead of hiring someone, use what you already have at home to do it, which costs you nothing at all.";
+        let html = format!(
+            "<html><body><div class='step'><div class='content'><p>{STORY}</p><p>{STORY}</p></div></div>\
+             <figure><img src='a.jpg'><figcaption>Photo</figcaption></figure>\
+             <div class='step'><span><p>{step}</p></span></div></body></html>"
+        );
+        let dom = parse(&html);
+        assert_eq!(extract_main_text(&dom), vec![STORY, STORY, step]);
+    }
+
+    #[test]
+    fn cjk_text_counts_by_characters_carried() {
+        assert!(is_cjk('中') && is_cjk('カ') && is_cjk('한') && !is_cjk('a') && !is_cjk('я'));
     }
 }

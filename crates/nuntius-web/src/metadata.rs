@@ -14,6 +14,9 @@ pub struct Metadata {
     pub lang: Option<String>,
     pub site: Option<String>,
     pub canonical_url: Option<String>,
+    /// JSON-LD `articleBody` of an article-typed object (the fallback for pages whose
+    /// body is rendered by scripts).
+    pub ld_body: Option<String>,
 }
 
 /// `<meta>` values by lowercased `name`/`property`/`itemprop`, in document order.
@@ -37,6 +40,7 @@ struct LdFacts {
     published: Option<String>,
     authors: Vec<String>,
     publisher: Option<String>,
+    body: Option<String>,
 }
 
 pub fn extract_metadata(dom: &Dom, url: Option<&str>) -> Metadata {
@@ -155,6 +159,7 @@ pub fn extract_metadata(dom: &Dom, url: Option<&str>) -> Metadata {
         lang,
         site: site.filter(|s| !s.is_empty()),
         canonical_url,
+        ld_body: ld.body.filter(|b| !b.trim().is_empty()),
     }
 }
 
@@ -275,6 +280,12 @@ fn json_ld_facts(dom: &Dom) -> LdFacts {
             if facts.headline.is_none() && is_article_type(o) {
                 facts.headline = o
                     .get("headline")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+            }
+            if facts.body.is_none() && is_article_type(o) {
+                facts.body = o
+                    .get("articleBody")
                     .and_then(Value::as_str)
                     .map(str::to_string);
             }

@@ -3,7 +3,7 @@
 use crate::charset::decode_page;
 use crate::dom::parse;
 use crate::error::WebError;
-use crate::main_text::extract_main_text;
+use crate::main_text::{body_paragraphs, extract_main_text, text_chars, FALLBACK_CHARS};
 use crate::metadata::extract_metadata;
 use serde::Serialize;
 
@@ -47,7 +47,17 @@ pub fn extract_page(
     let text = decode_page(html, http_content_type, url);
     let dom = parse(&text);
     let meta = extract_metadata(&dom, url);
-    let paragraphs = extract_main_text(&dom);
+    let mut paragraphs = extract_main_text(&dom);
+    // Pages rendered by scripts carry the article only in JSON-LD.
+    let chars = text_chars(&paragraphs);
+    if chars < FALLBACK_CHARS {
+        if let Some(body) = &meta.ld_body {
+            let ld = body_paragraphs(body);
+            if text_chars(&ld) >= (chars * 2).max(FALLBACK_CHARS) {
+                paragraphs = ld;
+            }
+        }
+    }
     Ok(Page {
         url: url.map(str::to_string),
         title: meta.title,

@@ -309,3 +309,20 @@ fn corrupt_gzip_member_costs_only_its_record() {
     assert!(!errors.is_empty(), "{recs:?}");
     assert!(pages[1].page.as_ref().unwrap().text.contains("library"));
 }
+
+#[test]
+fn script_rendered_page_falls_back_to_json_ld_article_body() {
+    // The body is only in JSON-LD (the visible page is an empty app shell).
+    let body = "The first paragraph of a story rendered by scripts, long enough to be prose, with commas.\n\
+                The second paragraph, which a reader sees once the script has run, and more words here.\n\
+                A third paragraph closes the story with a quote from someone and a date in it, \
+                and then it goes on for a while longer so that the story is not a short note.";
+    let ld = serde_json::json!({"@type": "NewsArticle", "headline": "H", "articleBody": body});
+    let html = format!(
+        "<html><head><script type=\"application/ld+json\">{ld}</script></head>\
+         <body><div id=\"app\">Loading…</div></body></html>"
+    );
+    let page = nuntius_web::extract_page(html.as_bytes(), None, None).unwrap();
+    assert_eq!(page.text.split("\n\n").count(), 3, "{}", page.text);
+    assert!(page.text.starts_with("The first paragraph"));
+}

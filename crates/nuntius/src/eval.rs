@@ -15,6 +15,20 @@ use serde_json::{json, Value};
 use nuntius_engine::embedding::TextEmbedder;
 use nuntius_engine::{Engine, IngestSummary};
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum ExtractionFormat {
+    Segments,
+    Readability,
+    Pairs,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum ExtractionSplit {
+    All,
+    Dev,
+    Test,
+}
+
 #[derive(Subcommand)]
 pub enum EvalCommand {
     /// Ingest a gold file in date order into a fresh in-memory store and score its events against
@@ -32,13 +46,24 @@ pub enum EvalCommand {
         #[arg(long, conflicts_with = "predictions")]
         sweep: Option<PathBuf>,
     },
-    /// Article extraction on a segment-annotated page set (pages.tar.zst + evaldata.json in DIR):
-    /// precision/recall/F1 of must-have and must-not-have segments, and pages/s.
+    /// Article extraction on a labelled page set. `--format segments` (pages.tar.zst +
+    /// evaldata.json in DIR): precision/recall/F1 of must-have and must-not-have segments.
+    /// `readability` (DIR/NAME/{source,expected}.html) and `pairs` (DIR/html/NAME +
+    /// DIR/text|reference/NAME): 4-token shingle precision/recall/F1. Also pages/s.
     Extraction {
         dir: PathBuf,
-        /// Write `{url: text}` predictions here, for the reference scorer.
+        #[arg(long, value_enum, default_value_t = ExtractionFormat::Segments)]
+        format: ExtractionFormat,
+        /// Half of a shingle-scored set (split by a hash of the page's site).
+        #[arg(long, value_enum, default_value_t = ExtractionSplit::All)]
+        split: ExtractionSplit,
+        /// Write predictions here, for the reference scorer: `{url: text}` (segments),
+        /// `{name: {"articleBody": text}}` (shingle sets).
         #[arg(long)]
         predictions: Option<PathBuf>,
+        /// Shingle sets: write `{name: {"articleBody": expected, "html": path}}` here.
+        #[arg(long)]
+        truth: Option<PathBuf>,
     },
     /// SemEval-2022 Task 8 style: similarity of listed article pairs, Pearson against −overall.
     Pairs {
@@ -142,7 +167,28 @@ pub fn run(
         EvalCommand::SameEvent { pairs, articles } => {
             same_event_recall(&pairs, &articles, params, emb)
         }
-        EvalCommand::Extraction { dir, predictions } => {
+        EvalCommand::Extraction {
+            dir,
+            format,
+            split,
+            predictions,
+            truth,
+        } => {
+            let layout = match format {
+                ExtractionFormat::Segments => None,
+                ExtractionFormat::Readability => {
+                    Some(nuntius_web::text_sets::SetLayout::Readability)
+                }
+                ExtractionFormat::Pairs => Some(nuntius_web::text_sets::SetLayout::Pairs),
+            };
+            if let Some(layout) = layout {
+                let split = match split {
+                    ExtractionSplit::All => nuntius_web::text_sets::Split::All,
+                    ExtractionSplit::Dev => nuntius_web::text_sets::Split::Dev,
+                    ExtractionSplit::Test => nuntius_web::text_sets::Split::Test,
+                };
+                return eval_text_set(&dir, layout, split, predictions, truth);
+            }
             let score = nuntius_web::commands::eval_segments(&dir)?;
             let f1 = score.f1;
             println!("pages: {}", score.pages);
@@ -161,6 +207,53 @@ pub fn run(
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `eval extraction --format readability|pairs`: shingle scores of one set.
+fn eval_text_set(
+    dir: &std::path::Path,
+    layout: nuntius_web::text_sets::SetLayout,
+    split: nuntius_web::text_sets::Split,
+    predictions: Option<PathBuf>,
+    truth: Option<PathBuf>,
+) -> Result<ExitCode> {
+    let score = nuntius_web::text_sets::eval_text_set(dir, layout, split)?;
+    println!("pages: {}", score.pages);
+    println!(
+        "shingle precision {:.3}  recall {:.3}  F1 {:.3}",
+        score.precision, score.recall, score.f1
+    );
+    println!(
+        "pages with F1 < 0.5: {}  (empty output: {})",
+        score.pages_under_half, score.empty
+    );
+    println!("extraction: {:.1} pages/s wall", score.pages_per_second);
+    if let Some(cpu) = score.pages_per_cpu_second {
+        println!("extraction: {cpu:.1} pages per CPU-second (one thread)");
+    }
+    let write = |path: &PathBuf, rows: serde_json::Map<String, Value>| {
+        std::fs::write(path, Value::Object(rows).to_string())
+            .with_context(|| format!("cannot write {}", path.display()))
+    };
+    if let Some(p) = &predictions {
+        let rows = score.per_page.iter();
+        write(
+            p,
+            rows.map(|(k, (_, text, _))| (k.clone(), json!({ "articleBody": text })))
+                .collect(),
+        )?;
+    }
+    if let Some(t) = &truth {
+        let rows = score.per_page.iter().map(|(k, (page, _, _))| {
+            let html = page.html_path.display().to_string();
+            (
+                k.clone(),
+                json!({ "articleBody": page.expected, "html": html }),
+            )
+        });
+        write(t, rows.collect())?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 struct GoldRow {

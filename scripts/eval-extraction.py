@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Article extraction, nuntius against trafilatura 2.3.1, on the same pages, side by side.
+
+usage: scripts/eval-extraction.py [--split all|dev|test] [--nuntius BIN] FORMAT:DIR...
+
+FORMAT is one of `nuntius eval extraction --format` values:
+  segments     DIR/pages.tar.zst with evaldata.json (with/without segments), segment P/R/F1
+  readability  DIR/NAME/source.html + expected.html (mozilla/readability test pages)
+  pairs        DIR/html/NAME + DIR/text|reference/NAME (newspaper fixtures, DAnIEL corpus)
+Shingle sets are scored by 4-token shingle F1 (the public article-extraction benchmark's
+score), the segment set by segment F1. Per set it prints both systems' scores, the pages
+each does better on (page F1 differs by more than 0.01) and the pages where one scores
+under 0.5 while the other scores over 0.8.
+
+trafilatura==2.3.1 is installed from PyPI into a venv under $NUNTIUS_EVAL_CACHE
+(default ~/.cache/nuntius-eval) on first use; it runs with include_comments=False.
+Python 3 standard library only on this side; the data never enters the repository.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+TRAFILATURA = "trafilatura==2.3.1"
+WORD = re.compile(r"\w+")
+
+# Runs inside the venv: reads [[key, path], ...] on stdin, writes {key: text} on stdout.
+RUNNER = r"""
+import json, sys, time, trafilatura
+jobs = json.load(sys.stdin)
+out, t0 = {}, time.process_time()
+for key, path in jobs:
+    with open(path, "rb") as f:
+        html = f.read()
+    try:
+        out[key] = trafilatura.extract(html, include_comments=False) or ""
+    except Exception as e:
+        print(f"{path}: {e}", file=sys.stderr)
+        out[key] = ""
+sys.stderr.write(f"trafilatura: {len(jobs)} pages, {time.process_time() - t0:.1f} CPU-s\n")
+json.dump(out, sys.stdout)
+"""
+
+
+def venv_python():
+    cache = Path(os.environ.get("NUNTIUS_EVAL_CACHE", Path.home() / ".cache" / "nuntius-eval"))
+    venv = cache / "trafilatura-2.3.1"
+    py = venv / "bin" / "python"
+    if not py.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        # lxml 5+ moved lxml.html.clean out; trafilatura 2.3.1 still imports it.
+        subprocess.run([str(py), "-m", "pip", "install", "-q", TRAFILATURA, "lxml_html_clean"], check=True)
+    return py
+
+
+def run_trafilatura(jobs):
+    res = subprocess.run([str(venv_python()), "-c", RUNNER], input=json.dumps(jobs),
+                         capture_output=True, text=True, check=True)
+    sys.stderr.write(res.stderr)
+    return json.loads(res.stdout)
+
+
+def run_nuntius(binary, fmt, directory, split, workdir):
+    pred = workdir / "nuntius.json"
+    truth = workdir / "truth.json"
+    cmd = [binary, "eval", "extraction", str(directory), "--format", fmt, "--predictions", str(pred)]
+    if fmt != "segments":
+        cmd += ["--split", split, "--truth", str(truth)]
+    res = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    rate = re.search(r"([\d.]+) pages per CPU-second", res.stdout)
+    return json.loads(pred.read_text()), (json.loads(truth.read_text()) if fmt != "segments" else None), rate
+
+
+# ---- shingle score (as the public article-extraction benchmark defines it)
+
+def shingle_counts(text):
+    toks = WORD.findall(text or "")
+    if len(toks) < 4:
+        return Counter([tuple(toks)]) if toks else Counter()
+    return Counter(tuple(toks[i:i + 4]) for i in range(len(toks) - 3))
+
+
+def page_pr(expected, predicted):
+    """(precision or None, recall or None) of one page."""
+    e, p = shingle_counts(expected), shingle_counts(predicted)
+    tp = sum((e & p).values())
+    fp, fn = sum(p.values()) - tp, sum(e.values()) - tp
+
+    def ratio(a, b):
+        if fp == 0 and fn == 0:
+            return 1.0
+        return a / (a + b) if a else 0.0
+    return (ratio(tp, fp) if tp + fp else None), (ratio(tp, fn) if tp + fn else None)
+
+
+def f1(p, r):
+    p, r = p or 0.0, r or 0.0
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def mean_scores(per_page):
+    ps = [p for p, _ in per_page.values() if p is not None]
+    rs = [r for _, r in per_page.values() if r is not None]
+    p = sum(ps) / len(ps) if ps else 0.0
+    r = sum(rs) / len(rs) if rs else 0.0
+    return p, r, f1(p, r)
+
+
+# ---- segment score (the trafilatura evaluation set)
+
+def norm(s):
+    return " ".join(s.split())
+
+
+def segment_counts(entry, text):
+    out = norm(text)
+    tp = sum(1 for s in entry.get("with", []) if norm(s) in out)
+    fp = sum(1 for s in entry.get("without", []) if norm(s) in out)
+    return tp, fp, len(entry.get("with", [])) - tp
+
+
+def segment_scores(counts):
+    tp = sum(c[0] for c in counts.values())
+    fp = sum(c[1] for c in counts.values())
+    fn = sum(c[2] for c in counts.values())
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, f1(p, r)
+
+
+def segment_page_f1(c):
+    tp, fp, fn = c
+    return f1(tp / (tp + fp) if tp + fp else 0.0, tp / (tp + fn) if tp + fn else 0.0)
+
+
+def compare(name, ours_pp, theirs_pp, ours, theirs, page_f1, rate, show):
+    better = sorted(k for k in ours_pp if page_f1(ours_pp[k]) > page_f1(theirs_pp[k]) + 0.01)
+    worse = sorted(k for k in ours_pp if page_f1(ours_pp[k]) + 0.01 < page_f1(theirs_pp[k]))
+    ours_fail = [k for k in ours_pp if page_f1(ours_pp[k]) < 0.5 and page_f1(theirs_pp[k]) > 0.8]
+    theirs_fail = [k for k in ours_pp if page_f1(theirs_pp[k]) < 0.5 and page_f1(ours_pp[k]) > 0.8]
+    print(f"== {name}: {len(ours_pp)} pages")
+    print(f"   nuntius      P {ours[0]:.3f} R {ours[1]:.3f} F1 {ours[2]:.3f}"
+          + (f"   ({rate.group(1)} pages per CPU-second)" if rate else ""))
+    print(f"   trafilatura  P {theirs[0]:.3f} R {theirs[1]:.3f} F1 {theirs[2]:.3f}")
+    print(f"   nuntius better on {len(better)} pages, worse on {len(worse)}; "
+          f"nuntius < 0.5 where trafilatura > 0.8: {len(ours_fail)}; the reverse: {len(theirs_fail)}")
+    if show:
+        losses = sorted(worse, key=lambda k: page_f1(ours_pp[k]) - page_f1(theirs_pp[k]))
+        for k in losses[:show]:
+            print(f"   - {k}: nuntius {page_f1(ours_pp[k]):.2f} trafilatura {page_f1(theirs_pp[k]):.2f}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("sets", nargs="+", metavar="FORMAT:DIR")
+    ap.add_argument("--split", default="all", choices=["all", "dev", "test"])
+    ap.add_argument("--nuntius", default="target/release/nuntius")
+    ap.add_argument("--show", type=int, default=0, help="list the N worst losses per set")
+    args = ap.parse_args()
+    for spec in args.sets:
+        fmt, _, directory = spec.partition(":")
+        directory = Path(directory)
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            ours_text, truth, rate = run_nuntius(args.nuntius, fmt, directory, args.split, tmp)
+            if fmt == "segments":
+                subprocess.run(["tar", "--zstd", "-xf", str(directory / "pages.tar.zst"), "-C", str(tmp)], check=True)
+                evaldata = next(tmp.rglob("evaldata.json"), None) or directory / "evaldata.json"
+                evaldata = json.loads(Path(evaldata).read_text())
+                files = {p.name: p for p in tmp.rglob("*") if p.is_file()}
+                jobs = [[url, str(files[e["file"]])] for url, e in evaldata.items() if e["file"] in files]
+                theirs_text = run_trafilatura(jobs)
+                ours_pp = {u: segment_counts(evaldata[u], ours_text.get(u, "")) for u, _ in jobs}
+                theirs_pp = {u: segment_counts(evaldata[u], theirs_text.get(u, "")) for u, _ in jobs}
+                compare(f"{directory.name} (segments)", ours_pp, theirs_pp, segment_scores(ours_pp),
+                        segment_scores(theirs_pp), segment_page_f1, rate, args.show)
+            else:
+                jobs = [[k, v["html"]] for k, v in truth.items()]
+                theirs_text = run_trafilatura(jobs)
+                ours_pp = {k: page_pr(v["articleBody"], ours_text[k]["articleBody"]) for k, v in truth.items()}
+                theirs_pp = {k: page_pr(v["articleBody"], theirs_text.get(k, "")) for k, v in truth.items()}
+                compare(f"{directory.name} ({fmt}, {args.split})", ours_pp, theirs_pp, mean_scores(ours_pp),
+                        mean_scores(theirs_pp), lambda pr: f1(*pr), rate, args.show)
+
+
+if __name__ == "__main__":
+    start = time.time()
+    main()
+    print(f"({time.time() - start:.0f} s)", file=sys.stderr)
