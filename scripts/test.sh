@@ -9,3 +9,4 @@ bash scripts/install-browser.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
+NUNTIUS_KERNEL=portable cargo test -p nuntius-embed

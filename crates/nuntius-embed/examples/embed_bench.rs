@@ -10,6 +10,7 @@
 use std::io::BufRead;
 use std::time::Instant;
 
+use nuntius_embed::bench::cpu_seconds;
 use nuntius_embed::{
     cosine, default_model_path, Distillation, Encoder, StaticConfig, StaticEncoder, TextKind,
 };
@@ -163,23 +164,6 @@ fn main() -> Result<(), Error> {
         report("static", &sample, &table.embed(&texts, TextKind::Query)?);
     }
     Ok(())
-}
-
-/// User + system CPU time of this process so far, from /proc (0 where there is none).
-/// On a shared machine wall-clock rates swing with other load; CPU time does much less.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    // utime and stime are the 14th and 15th fields (the 12th and 13th after the name), in
-    // clock ticks of 1/100 s.
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn read_og2021(file: &str) -> Result<Vec<Title>, Error> {

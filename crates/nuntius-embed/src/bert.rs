@@ -1,7 +1,10 @@
-//! The BERT (XLM-RoBERTa) encoder of multilingual-e5-small in plain Rust: weights
-//! dequantised to f32 at load, texts of a batch packed end to end into one activation
-//! matrix so every weight is streamed once per batch and no padding is computed;
-//! attention stays inside each text.
+//! The BERT (XLM-RoBERTa) encoder of multilingual-e5-small in plain Rust: weights kept as
+//! exact 4-bit integers for the integer kernels (or dequantised to f32 for the reference
+//! path), texts of a batch packed end to end into one activation matrix so every weight is
+//! streamed once per batch and no padding is computed; attention stays inside each text.
+//!
+//! Every step works row by row or text by text, so a text's vector never depends on the
+//! other texts of its batch or on the thread that ran it.
 
 use std::ops::Range;
 
@@ -10,37 +13,106 @@ use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis};
 
 use crate::error::EmbedError;
 use crate::format::{dequantize_q4, ModelConfig, ModelFile, Q4_BLOCK, Q4_BLOCK_BYTES};
+use crate::kernel::{self, Kernel, PackedQ4, QuantizedRows};
+use crate::math;
+
+/// A dense layer's weights: f32 `[out, in]` for the reference path, or packed 4-bit
+/// integers for the integer kernels.
+enum Weights {
+    F32(Array2<f32>),
+    Q4(PackedQ4),
+}
 
 /// A dense layer `y = x·Wᵀ + b` with `W` stored as `[out, in]`.
 struct Linear {
-    weight: Array2<f32>,
+    weights: Weights,
     bias: Vec<f32>,
 }
 
 impl Linear {
-    fn load(file: &ModelFile, name: &str, out: usize, inp: usize) -> Result<Linear, EmbedError> {
-        let w = file.q4_tensor_f32(&format!("{name}.w"), out, inp)?;
-        let bias = file.f32_tensor(&format!("{name}.b"), out)?;
-        let weight = Array2::from_shape_vec((out, inp), w).map_err(|e| EmbedError::Malformed {
+    fn load(
+        file: &ModelFile,
+        name: &str,
+        out: usize,
+        inp: usize,
+        kernel: Kernel,
+    ) -> Result<Linear, EmbedError> {
+        let malformed = |reason: String| EmbedError::Malformed {
             path: file.path.clone(),
-            reason: format!("tensor `{name}.w`: {e}"),
-        })?;
-        Ok(Linear { weight, bias })
+            reason: format!("tensor `{name}.w`: {reason}"),
+        };
+        let bias = file.f32_tensor(&format!("{name}.b"), out)?;
+        let weights = if kernel.is_integer() {
+            let blocks = file.q4_tensor(&format!("{name}.w"), out, inp)?;
+            Weights::Q4(PackedQ4::from_q4(blocks, out, inp).ok_or_else(|| {
+                malformed(format!(
+                    "{out}×{inp} does not tile by 16 outputs × 32 inputs"
+                ))
+            })?)
+        } else {
+            let w = file.q4_tensor_f32(&format!("{name}.w"), out, inp)?;
+            Weights::F32(
+                Array2::from_shape_vec((out, inp), w).map_err(|e| malformed(e.to_string()))?,
+            )
+        };
+        Ok(Linear { weights, bias })
     }
 
     /// Stacks layers that read the same input into one (Q, K and V).
-    fn concat(parts: Vec<Linear>) -> Linear {
-        let views: Vec<ArrayView2<'_, f32>> = parts.iter().map(|p| p.weight.view()).collect();
-        let weight =
-            ndarray::concatenate(Axis(0), &views).unwrap_or_else(|_| Array2::zeros((0, 0)));
+    fn concat(file: &ModelFile, parts: Vec<Linear>) -> Result<Linear, EmbedError> {
         let bias = parts.iter().flat_map(|p| p.bias.iter().copied()).collect();
-        Linear { weight, bias }
+        let mut dense = Vec::new();
+        let mut packed = Vec::new();
+        for p in parts {
+            match p.weights {
+                Weights::F32(w) => dense.push(w),
+                Weights::Q4(w) => packed.push(w),
+            }
+        }
+        let mismatch = || EmbedError::Malformed {
+            path: file.path.clone(),
+            reason: "query, key and value weights differ in width".to_string(),
+        };
+        let weights = if packed.is_empty() {
+            let views: Vec<ArrayView2<'_, f32>> = dense.iter().map(|w| w.view()).collect();
+            Weights::F32(ndarray::concatenate(Axis(0), &views).map_err(|_| mismatch())?)
+        } else {
+            Weights::Q4(PackedQ4::concat(packed).ok_or_else(mismatch)?)
+        };
+        Ok(Linear { weights, bias })
     }
 
-    fn forward(&self, x: ArrayView2<'_, f32>) -> Array2<f32> {
-        let mut y = Array2::from_shape_fn((x.nrows(), self.bias.len()), |(_, j)| self.bias[j]);
-        general_mat_mul(1.0, &x, &self.weight.t(), 1.0, &mut y);
-        y
+    /// `out = x·Wᵀ + b` for the `rows` rows of row-major `x`; `out` is resized, not cleared
+    /// (every value is written).
+    #[inline(always)]
+    fn forward(
+        &self,
+        x: &[f32],
+        rows: usize,
+        kernel: Kernel,
+        scratch: &mut QuantizedRows,
+        out: &mut Vec<f32>,
+    ) {
+        let n = self.bias.len();
+        out.resize(rows * n, 0.0);
+        match &self.weights {
+            Weights::F32(w) => {
+                for row in out.chunks_exact_mut(n) {
+                    row.copy_from_slice(&self.bias);
+                }
+                let k = w.ncols();
+                if let (Ok(xv), Ok(mut yv)) = (
+                    ArrayView2::from_shape((rows, k), x),
+                    ArrayViewMut2::from_shape((rows, n), &mut out[..]),
+                ) {
+                    general_mat_mul(1.0, &xv, &w.t(), 1.0, &mut yv);
+                }
+            }
+            Weights::Q4(w) => {
+                scratch.quantize(kernel, x, w.k());
+                kernel::matmul(kernel, scratch, w, &self.bias, out);
+            }
+        }
     }
 }
 
@@ -59,20 +131,31 @@ impl LayerNorm {
         })
     }
 
-    /// `x = LayerNorm(x + residual)` row by row.
-    fn add_norm(&self, mut x: ArrayViewMut2<'_, f32>, residual: Option<ArrayView2<'_, f32>>) {
-        for (t, mut row) in x.rows_mut().into_iter().enumerate() {
-            let Some(r) = row.as_slice_mut() else {
-                continue;
-            };
-            if let Some(res) = &residual {
-                for (a, b) in r.iter_mut().zip(res.row(t)) {
+    /// `x = LayerNorm(x + residual)` row by row (rows of the norm's width).
+    #[inline(always)]
+    fn add_norm(&self, x: &mut [f32], residual: Option<&[f32]>) {
+        let width = self.weight.len();
+        for (t, r) in x.chunks_exact_mut(width).enumerate() {
+            if let Some(res) = residual {
+                for (a, b) in r.iter_mut().zip(&res[t * width..(t + 1) * width]) {
                     *a += b;
                 }
             }
-            let h = r.len() as f32;
-            let mean = r.iter().sum::<f32>() / h;
-            let var = r.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / h;
+            let h = width as f32;
+            let mean = lane_sum(r) / h;
+            let mut lanes = [0.0f32; LANES];
+            let chunks = r.chunks_exact(LANES);
+            let tail: f32 = chunks
+                .remainder()
+                .iter()
+                .map(|v| (v - mean) * (v - mean))
+                .sum();
+            for c in chunks {
+                for i in 0..LANES {
+                    lanes[i] += (c[i] - mean) * (c[i] - mean);
+                }
+            }
+            let var = (lanes.iter().sum::<f32>() + tail) / h;
             let inv = 1.0 / (var + self.eps).sqrt();
             for ((v, w), b) in r.iter_mut().zip(&self.weight).zip(&self.bias) {
                 *v = (*v - mean) * inv * w + b;
@@ -106,10 +189,11 @@ pub(crate) struct Bert {
     token_type: Vec<f32>,
     embedding_norm: LayerNorm,
     layers: Vec<Layer>,
+    pub kernel: Kernel,
 }
 
 impl Bert {
-    pub fn load(file: &ModelFile) -> Result<Bert, EmbedError> {
+    pub fn load(file: &ModelFile, kernel: Kernel) -> Result<Bert, EmbedError> {
         let c = file.config;
         let h = c.hidden;
         let word_q4 = file.q4_tensor("emb.word", c.vocab_rows, h)?.to_vec();
@@ -119,17 +203,20 @@ impl Bert {
         let mut layers = Vec::with_capacity(c.layers);
         for l in 0..c.layers {
             let p = format!("l{l}");
-            let qkv = Linear::concat(vec![
-                Linear::load(file, &format!("{p}.q"), h, h)?,
-                Linear::load(file, &format!("{p}.k"), h, h)?,
-                Linear::load(file, &format!("{p}.v"), h, h)?,
-            ]);
+            let qkv = Linear::concat(
+                file,
+                vec![
+                    Linear::load(file, &format!("{p}.q"), h, h, kernel)?,
+                    Linear::load(file, &format!("{p}.k"), h, h, kernel)?,
+                    Linear::load(file, &format!("{p}.v"), h, h, kernel)?,
+                ],
+            )?;
             layers.push(Layer {
                 qkv,
-                attention_out: Linear::load(file, &format!("{p}.ao"), h, h)?,
+                attention_out: Linear::load(file, &format!("{p}.ao"), h, h, kernel)?,
                 attention_norm: LayerNorm::load(file, &format!("{p}.aln"), h)?,
-                ffn_in: Linear::load(file, &format!("{p}.fi"), c.ffn, h)?,
-                ffn_out: Linear::load(file, &format!("{p}.fo"), h, c.ffn)?,
+                ffn_in: Linear::load(file, &format!("{p}.fi"), c.ffn, h, kernel)?,
+                ffn_out: Linear::load(file, &format!("{p}.fo"), h, c.ffn, kernel)?,
                 output_norm: LayerNorm::load(file, &format!("{p}.oln"), h)?,
             });
         }
@@ -140,6 +227,7 @@ impl Bert {
             token_type,
             embedding_norm,
             layers,
+            kernel,
         })
     }
 
@@ -148,11 +236,8 @@ impl Bert {
         let h = self.config.hidden;
         let t = batch.ids.len();
         let row_bytes = h / Q4_BLOCK * Q4_BLOCK_BYTES;
-        let mut x = Array2::<f32>::zeros((t, h));
-        for (i, mut row) in x.rows_mut().into_iter().enumerate() {
-            let Some(r) = row.as_slice_mut() else {
-                continue;
-            };
+        let mut x = vec![0.0f32; t * h];
+        for (i, r) in x.chunks_exact_mut(h).enumerate() {
             let id = (batch.ids[i] as usize).min(self.config.vocab_rows - 1);
             dequantize_q4(&self.word_q4[id * row_bytes..(id + 1) * row_bytes], r);
             let p = batch.positions[i].min(self.config.max_positions - 1);
@@ -161,21 +246,57 @@ impl Bert {
                 *v += a + b;
             }
         }
-        self.embedding_norm.add_norm(x.view_mut(), None);
+        self.embedding_norm.add_norm(&mut x, None);
 
+        // The element-wise and attention code below is plain Rust; compiled inside
+        // `vectorized` it uses the CPU's full vector width, with the same results.
+        kernel::vectorized(
+            self.kernel,
+            LayersForward {
+                bert: self,
+                x: &mut x,
+                batch,
+            },
+        );
+        Array2::from_shape_vec((t, h), x).unwrap_or_else(|_| Array2::zeros((t, h)))
+    }
+
+    /// The transformer layers, in place on the embedded batch `x` (row-major).
+    #[inline(always)]
+    fn layers_forward(&self, x: &mut [f32], batch: &PackedBatch) {
+        let k = self.kernel;
+        let rows = batch.ids.len();
+        let mut scratch = QuantizedRows::default();
+        let mut buffers = Buffers::default();
+        let Buffers {
+            qkv,
+            context,
+            attn,
+            mid,
+            out,
+            keys_t,
+            probs,
+        } = &mut buffers;
         for layer in &self.layers {
-            let qkv = layer.qkv.forward(x.view());
-            let context = self.attention(&qkv, &batch.segments);
-            let attn = layer.attention_out.forward(context.view());
+            layer.qkv.forward(x, rows, k, &mut scratch, qkv);
+            self.attention(qkv, &batch.segments, context, keys_t, probs);
             layer
-                .attention_norm
-                .add_norm(x.view_mut(), Some(attn.view()));
-            let mut mid = layer.ffn_in.forward(x.view());
-            mid.mapv_inplace(gelu);
-            let out = layer.ffn_out.forward(mid.view());
-            layer.output_norm.add_norm(x.view_mut(), Some(out.view()));
+                .attention_out
+                .forward(context, rows, k, &mut scratch, attn);
+            layer.attention_norm.add_norm(x, Some(attn));
+            layer.ffn_in.forward(x, rows, k, &mut scratch, mid);
+            if k.is_integer() {
+                for v in mid.iter_mut() {
+                    *v = math::gelu(*v);
+                }
+            } else {
+                for v in mid.iter_mut() {
+                    *v = gelu(*v);
+                }
+            }
+            layer.ffn_out.forward(mid, rows, k, &mut scratch, out);
+            layer.output_norm.add_norm(x, Some(out));
         }
-        x
     }
 
     /// Mean of each text's final hidden states (not normalised).
@@ -193,72 +314,196 @@ impl Bert {
     }
 
     /// Scaled dot-product attention per head, each token seeing only its own text.
-    /// `qkv` rows are `[q | k | v]`.
-    fn attention(&self, qkv: &Array2<f32>, segments: &[Range<usize>]) -> Array2<f32> {
+    /// `qkv` rows are `[q | k | v]`. Keys are transposed per text and head so that a
+    /// query's scores against all keys are computed lane-parallel over the keys, each
+    /// score summed over the head's dimensions in order.
+    #[inline(always)]
+    fn attention(
+        &self,
+        data: &[f32],
+        segments: &[Range<usize>],
+        context: &mut Vec<f32>,
+        keys_t: &mut Vec<f32>,
+        probs: &mut Vec<f32>,
+    ) {
         let h = self.config.hidden;
         let hd = h / self.config.heads;
         let scale = 1.0 / (hd as f32).sqrt();
-        let rows = qkv.nrows();
-        let mut context = vec![0.0f32; rows * h];
-        let owned;
-        let data = match qkv.as_slice() {
-            Some(d) => d,
-            None => {
-                owned = qkv.iter().copied().collect::<Vec<f32>>();
-                &owned
-            }
-        };
         let width = 3 * h;
-        let mut probs = Vec::new();
+        let rows = data.len() / width;
+        // Every value of `context`, `keys_t` and `probs` is written before it is read.
+        context.resize(rows * h, 0.0);
+        let fast = self.kernel.is_integer();
         for seg in segments {
+            let len = seg.len();
             for head in 0..self.config.heads {
                 let (q0, k0, v0) = (head * hd, h + head * hd, 2 * h + head * hd);
+                keys_t.resize(hd * len, 0.0f32);
+                for (j, s) in seg.clone().enumerate() {
+                    for (d, &k) in data[s * width + k0..][..hd].iter().enumerate() {
+                        keys_t[d * len + j] = k;
+                    }
+                }
                 for t in seg.clone() {
-                    let q = &data[t * width + q0..t * width + q0 + hd];
-                    probs.clear();
-                    let mut max = f32::NEG_INFINITY;
-                    for s in seg.clone() {
-                        let k = &data[s * width + k0..s * width + k0 + hd];
-                        let d = dot(q, k) * scale;
-                        max = max.max(d);
-                        probs.push(d);
-                    }
-                    let mut sum = 0.0;
+                    let q = &data[t * width + q0..][..hd];
+                    probs.resize(len, 0.0f32);
+                    scores(q, keys_t, probs);
                     for p in probs.iter_mut() {
-                        *p = (*p - max).exp();
-                        sum += *p;
+                        *p *= scale;
                     }
-                    let inv = 1.0 / sum;
-                    let out = &mut context[t * h + q0..t * h + q0 + hd];
-                    for (s, p) in seg.clone().zip(&probs) {
-                        let v = &data[s * width + v0..s * width + v0 + hd];
-                        let w = p * inv;
-                        for (o, x) in out.iter_mut().zip(v) {
-                            *o += w * x;
+                    let max = lane_max(probs);
+                    if fast {
+                        for p in probs.iter_mut() {
+                            *p = math::exp(*p - max);
+                        }
+                    } else {
+                        for p in probs.iter_mut() {
+                            *p = (*p - max).exp();
                         }
                     }
+                    let inv = 1.0 / lane_sum(probs);
+                    for p in probs.iter_mut() {
+                        *p *= inv;
+                    }
+                    let out = &mut context[t * h + q0..][..hd];
+                    weighted_sum(probs, data, seg.start * width + v0, width, out);
                 }
             }
         }
-        Array2::from_shape_vec((rows, h), context).unwrap_or_else(|_| Array2::zeros((rows, h)))
     }
 }
 
-/// Dot product in eight lanes, so the compiler can keep it in one vector register.
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut lanes = [0.0f32; 8];
-    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
-        for i in 0..8 {
-            lanes[i] += x[i] * y[i];
-        }
+/// Activation buffers of one forward pass, sized at the first layer and reused.
+#[derive(Default)]
+struct Buffers {
+    qkv: Vec<f32>,
+    context: Vec<f32>,
+    attn: Vec<f32>,
+    mid: Vec<f32>,
+    out: Vec<f32>,
+    keys_t: Vec<f32>,
+    probs: Vec<f32>,
+}
+
+/// Independent accumulators of the fixed-order sums: enough to hide the adder's latency.
+const LANES: usize = 16;
+
+/// [`Bert::layers_forward`] as work for [`kernel::vectorized`].
+struct LayersForward<'a> {
+    bert: &'a Bert,
+    x: &'a mut [f32],
+    batch: &'a PackedBatch,
+}
+
+impl kernel::Vectorizable for LayersForward<'_> {
+    type Output = ();
+
+    #[inline(always)]
+    fn run(self) {
+        self.bert.layers_forward(self.x, self.batch);
     }
-    let tail: f32 = a
-        .chunks_exact(8)
+}
+
+/// `scores[s] = Σ_d q[d]·keys_t[d][s]`, summed over `d` in order; 32 keys at a time in
+/// independent register lanes (a chain of dependent adds would wait on latency).
+#[inline(always)]
+fn scores(q: &[f32], keys_t: &[f32], scores: &mut [f32]) {
+    let len = scores.len();
+    let mut s0 = 0;
+    s0 = scores_chunks::<32>(q, keys_t, len, s0, scores);
+    s0 = scores_chunks::<8>(q, keys_t, len, s0, scores);
+    scores_chunks::<1>(q, keys_t, len, s0, scores);
+}
+
+/// [`scores`] for keys `s0..` in chunks of `W`; returns where the chunks end.
+#[inline(always)]
+fn scores_chunks<const W: usize>(
+    q: &[f32],
+    keys_t: &[f32],
+    len: usize,
+    mut s0: usize,
+    scores: &mut [f32],
+) -> usize {
+    while s0 + W <= len {
+        let mut acc = [0.0f32; W];
+        for (d, &qd) in q.iter().enumerate() {
+            let k = &keys_t[d * len + s0..][..W];
+            for i in 0..W {
+                acc[i] += qd * k[i];
+            }
+        }
+        scores[s0..s0 + W].copy_from_slice(&acc);
+        s0 += W;
+    }
+    s0
+}
+
+/// `out[d] = Σ_s w[s]·v[s][d]` over value rows `data[start + s·stride..][..out.len()]`,
+/// summed over `s` in order; 32 dimensions at a time in independent register lanes.
+#[inline(always)]
+fn weighted_sum(w: &[f32], data: &[f32], start: usize, stride: usize, out: &mut [f32]) {
+    let mut d0 = 0;
+    d0 = weighted_sum_chunks::<32>(w, data, start, stride, d0, out);
+    d0 = weighted_sum_chunks::<8>(w, data, start, stride, d0, out);
+    weighted_sum_chunks::<1>(w, data, start, stride, d0, out);
+}
+
+/// [`weighted_sum`] for dimensions `d0..` in chunks of `W`; returns where they end.
+#[inline(always)]
+fn weighted_sum_chunks<const W: usize>(
+    w: &[f32],
+    data: &[f32],
+    start: usize,
+    stride: usize,
+    mut d0: usize,
+    out: &mut [f32],
+) -> usize {
+    while d0 + W <= out.len() {
+        let mut acc = [0.0f32; W];
+        for (s, &ws) in w.iter().enumerate() {
+            let v = &data[start + s * stride + d0..][..W];
+            for i in 0..W {
+                acc[i] += ws * v[i];
+            }
+        }
+        out[d0..d0 + W].copy_from_slice(&acc);
+        d0 += W;
+    }
+    d0
+}
+
+/// Largest of `xs` (finite), in eight lanes.
+#[inline(always)]
+fn lane_max(xs: &[f32]) -> f32 {
+    let mut lanes = [f32::NEG_INFINITY; 8];
+    let chunks = xs.chunks_exact(8);
+    let mut m = chunks
         .remainder()
         .iter()
-        .zip(b.chunks_exact(8).remainder())
-        .map(|(x, y)| x * y)
-        .sum();
+        .fold(f32::NEG_INFINITY, |m, &x| m.max(x));
+    for x in chunks {
+        for i in 0..8 {
+            lanes[i] = if x[i] > lanes[i] { x[i] } else { lanes[i] };
+        }
+    }
+    for l in lanes {
+        m = m.max(l);
+    }
+    m
+}
+
+/// Sum in [`LANES`] interleaved lanes, then the lanes in order: a fixed order the compiler
+/// can keep in vector registers (a plain sequential sum cannot be vectorised).
+#[inline(always)]
+fn lane_sum(xs: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; LANES];
+    let chunks = xs.chunks_exact(LANES);
+    let tail: f32 = chunks.remainder().iter().sum();
+    for x in chunks {
+        for i in 0..LANES {
+            lanes[i] += x[i];
+        }
+    }
     lanes.iter().sum::<f32>() + tail
 }
 

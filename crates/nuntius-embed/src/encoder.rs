@@ -8,6 +8,7 @@ use rayon::prelude::*;
 use crate::bert::{Bert, PackedBatch};
 use crate::error::EmbedError;
 use crate::format::ModelFile;
+use crate::kernel::Kernel;
 use crate::tokenizer::Tokenizer;
 use crate::{l2_normalize, TextKind};
 
@@ -27,11 +28,18 @@ pub struct Encoder {
 }
 
 impl Encoder {
-    /// Reads and checks the `E5S1` file at `path` and dequantises its weights.
+    /// Reads and checks the `E5S1` file at `path` and prepares its weights for the kernel
+    /// `NUNTIUS_KERNEL` names, else the fastest this CPU runs.
     pub fn load(path: &Path) -> Result<Encoder, EmbedError> {
+        Encoder::load_with_kernel(path, Kernel::from_env()?)
+    }
+
+    /// As [`Encoder::load`] with the kernel given; an error if this CPU cannot run it.
+    pub fn load_with_kernel(path: &Path, kernel: Kernel) -> Result<Encoder, EmbedError> {
+        let kernel = kernel.require()?;
         let file = ModelFile::read(path)?;
         let tokenizer = Tokenizer::new(&file.vocabulary, &file.normalization);
-        let bert = Bert::load(&file)?;
+        let bert = Bert::load(&file, kernel)?;
         let max_tokens = DEFAULT_MAX_TOKENS.min(file.config.max_positions);
         Ok(Encoder {
             tokenizer,
@@ -44,6 +52,16 @@ impl Encoder {
     pub fn with_max_tokens(mut self, max_tokens: usize) -> Encoder {
         self.max_tokens = max_tokens.clamp(3, self.bert.config.max_positions);
         self
+    }
+
+    /// The kernel the dense layers run on.
+    pub fn kernel(&self) -> Kernel {
+        self.bert.kernel
+    }
+
+    /// The token cap (specials included).
+    pub fn max_tokens(&self) -> usize {
+        self.max_tokens
     }
 
     /// Embedding dimension (384).

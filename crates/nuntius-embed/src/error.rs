@@ -32,6 +32,8 @@ pub enum EmbedError {
         found: usize,
         expected: usize,
     },
+    #[error(transparent)]
+    Kernel(#[from] crate::kernel::KernelError),
     #[error("static table {path} does not fit this model: {reason}")]
     StaticMismatch { path: PathBuf, reason: String },
 }

@@ -13,10 +13,13 @@
 //! different languages from different-event pairs in different languages: ROC AUC 0.87
 //! for the transformer, 0.82 for the static table.
 
+pub mod bench;
 mod bert;
 mod encoder;
 mod error;
 mod format;
+pub mod kernel;
+mod math;
 mod static_encoder;
 mod tokenizer;
 
@@ -24,6 +27,7 @@ use std::path::PathBuf;
 
 pub use encoder::{Encoder, DEFAULT_MAX_TOKENS};
 pub use error::EmbedError;
+pub use kernel::Kernel;
 pub use static_encoder::{default_static_path, Distillation, StaticConfig, StaticEncoder};
 
 /// File name of the model inside the cache directory.

@@ -98,8 +98,11 @@ pub fn encoder_available(choice: EncoderChoice) -> bool {
 }
 
 /// The text an article is embedded by: its title and the start of its body, as one passage.
+/// The encoder cuts it at its token cap ([`nuntius_embed::DEFAULT_MAX_TOKENS`], 128), so the
+/// lead fills what the title leaves of the cap; the character bound here only keeps the
+/// tokenizer from reading whole bodies (no language averages 8 characters a token).
 pub fn embedding_text(title: &str, text: &str) -> String {
-    const LEAD_CHARS: usize = 400;
+    const LEAD_CHARS: usize = 8 * nuntius_embed::DEFAULT_MAX_TOKENS;
     let lead: String = text.chars().take(LEAD_CHARS).collect();
     if title.is_empty() || text.starts_with(title) {
         lead

