@@ -35,6 +35,11 @@ pub struct Clusterer {
     pub(crate) article_event: FastMap<u64, ClusterId>,
     /// Events that have an embedding centroid, in the order they got it.
     pub(crate) embedded_events: Vec<ClusterId>,
+    /// Document frequencies and count at the latest snapshot, for profile norms, and the count
+    /// at which the next snapshot is taken.
+    pub(crate) snapshot_df: FastMap<u64, u32>,
+    pub(crate) snapshot_docs: u32,
+    pub(crate) next_snapshot: u32,
     /// The encoder's own band for the embedding signal.
     pub(crate) calibration: Calibration,
 }
@@ -96,10 +101,17 @@ impl Clusterer {
     }
 
     /// Restores an earlier decision (when loading a store): the article joins `event`, which
-    /// belongs to `story`, with no scoring.
+    /// belongs to `story`, with no scoring. The state changes exactly as [`Clusterer::assign`]
+    /// changed it when it made that decision, so that a store reopened continues as if the run
+    /// had never stopped.
     pub fn restore(&mut self, a: &ArticleFeatures, event: ClusterId, story: ClusterId) {
         self.count_document(a);
-        let idfs = self.idfs_of(a);
+        self.record(a, event, story);
+    }
+
+    /// Records that `a` joined `event` of `story` (creating either when new): the one state
+    /// change shared by live decisions and restored ones.
+    pub(crate) fn record(&mut self, a: &ArticleFeatures, event: ClusterId, story: ClusterId) {
         let new_event = !self.events.contains_key(&event);
         let ev = self.events.entry(event).or_insert_with(|| EventState {
             story,
@@ -107,16 +119,18 @@ impl Clusterer {
             members: Vec::new(),
             vectors: Vec::new(),
         });
-        ev.profile.add(a, &idfs);
+        ev.profile.add(a);
         ev.members.push(a.seq);
-        let first_embedding = ev.keep_vector(a);
+        if ev.keep_vector(a) {
+            self.embedded_events.push(event);
+        }
         let st = self.stories.entry(story).or_default();
-        st.profile.add(a, &idfs);
+        st.profile.add(a);
         if new_event {
             st.events.push(event);
         }
-        if first_embedding {
-            self.embedded_events.push(event);
+        for (e, _) in &a.entities {
+            push_posting(&mut self.story_entity_postings, *e, story);
         }
         self.article_event.insert(a.seq, event);
         self.index_event(event, a);
@@ -124,6 +138,14 @@ impl Clusterer {
 
     pub(crate) fn count_document(&mut self, a: &ArticleFeatures) {
         self.docs += 1;
+        if self.docs >= self.next_snapshot {
+            // Profile norms are computed with the IDFs of this snapshot, taken at fixed corpus
+            // sizes (every twentieth of growth): IDF moves slowly, and recomputing norms with the
+            // IDF of the moment made them depend on when they were asked.
+            self.snapshot_df = self.term_df.clone();
+            self.snapshot_docs = self.docs;
+            self.next_snapshot = self.docs + (self.docs / 20).max(1);
+        }
         for (t, _) in &a.terms {
             *self.term_df.entry(*t).or_default() += 1;
         }
@@ -158,7 +180,6 @@ impl Clusterer {
     /// Assigns an article. `copied_from` lists earlier articles it shares passages with.
     pub fn assign(&mut self, a: &ArticleFeatures, copied_from: &[u64]) -> Decision {
         self.count_document(a);
-        let idfs = self.idfs_of(a);
         let copy_events: Vec<ClusterId> = {
             let mut v: Vec<ClusterId> = copied_from
                 .iter()
@@ -189,45 +210,21 @@ impl Clusterer {
         }
         if let Some(b) = best.as_ref().filter(|b| b.score >= b.threshold) {
             let event = b.target;
-            if let Some(state) = self.events.get_mut(&event) {
-                state.profile.add(a, &idfs);
-                state.members.push(a.seq);
-                if state.keep_vector(a) {
-                    self.embedded_events.push(event);
-                }
-                let story = state.story;
-                if let Some(st) = self.stories.get_mut(&story) {
-                    st.profile.add(a, &idfs);
-                }
-                for (e, _) in &a.entities {
-                    push_posting(&mut self.story_entity_postings, *e, story);
-                }
+            if let Some(story) = self.story_of_event(event) {
+                self.record(a, event, story);
+                return Decision {
+                    event,
+                    new_event: false,
+                    evidence: best,
+                    story: None,
+                };
             }
-            self.article_event.insert(a.seq, event);
-            self.index_event(event, a);
-            return Decision {
-                event,
-                new_event: false,
-                evidence: best,
-                story: None,
-            };
         }
         let event = self.events.keys().next_back().map_or(1, |k| k + 1);
         let mut profile = Profile::default();
-        profile.add(a, &idfs);
-        let story = self.assign_story(&profile, event);
-        let mut state = EventState {
-            story: story.story,
-            profile,
-            members: vec![a.seq],
-            vectors: Vec::new(),
-        };
-        if state.keep_vector(a) {
-            self.embedded_events.push(event);
-        }
-        self.events.insert(event, state);
-        self.article_event.insert(a.seq, event);
-        self.index_event(event, a);
+        profile.add(a);
+        let story = self.choose_story(&profile);
+        self.record(a, event, story.story);
         Decision {
             event,
             new_event: true,
@@ -254,29 +251,29 @@ impl Clusterer {
         (v, norm)
     }
 
-    /// The profile's IDF-weighted norm, recomputed when the profile changed or the corpus grew by
-    /// a twentieth since (IDF moves slowly; recomputing it per comparison dominated ingest time).
+    /// The profile's IDF-weighted norm, with the IDFs of the latest snapshot; kept until the
+    /// profile changes or the snapshot does (recomputing it per comparison dominated ingest time).
     pub(crate) fn profile_norm(&self, profile: &Profile) -> f64 {
-        let docs = profile.norm_docs.get();
-        if docs == 0 || self.docs > docs + docs / 20 {
-            // FixedMap iterates in an order set by its insertions alone, so this float sum is the
-            // same in every run.
-            let sq: f64 = profile
-                .terms
-                .iter()
-                .map(|(t, c)| (f64::from(*c) * f64::from(self.idf(self.term_df.get(t)))).powi(2))
-                .sum();
-            profile.norm_sq.set(sq);
-            profile.norm_docs.set(self.docs.max(1));
+        if let Some((docs, norm)) = profile.norm.get() {
+            if docs == self.snapshot_docs {
+                return norm;
+            }
         }
-        profile.norm_sq.get().max(0.0).sqrt()
-    }
-
-    pub(crate) fn idfs_of(&self, a: &ArticleFeatures) -> Vec<f32> {
-        a.terms
+        let n = self.snapshot_docs.max(1) as f32;
+        let idf = |t: &u64| {
+            let df = self.snapshot_df.get(t).copied().unwrap_or(0) as f32;
+            ((n + 1.0) / (df + 1.0)).ln() + 1.0
+        };
+        // FixedMap iterates in an order set by its insertions alone, so this float sum is the
+        // same in every run.
+        let sq: f64 = profile
+            .terms
             .iter()
-            .map(|(t, _)| self.idf(self.term_df.get(t)))
-            .collect()
+            .map(|(t, c)| (f64::from(*c) * f64::from(idf(t))).powi(2))
+            .sum();
+        let norm = sq.max(0.0).sqrt();
+        profile.norm.set(Some((self.snapshot_docs, norm)));
+        norm
     }
 
     pub(crate) fn lexical(&self, a: &Weighted, profile: &Profile) -> f64 {
@@ -327,7 +324,7 @@ impl Clusterer {
             members: vec![b.seq],
             vectors: Vec::new(),
         };
-        state.profile.add(b, &self.idfs_of(b));
+        state.profile.add(b);
         state.keep_vector(b);
         self.score_event(a, &self.weigh(&a.terms), 0, &state, None, copied)
     }
@@ -474,5 +471,94 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(run(), run());
+    }
+
+    /// A varied synthetic stream: 40 topics over 120 days, some undated, some embedded, in two
+    /// languages, titles and texts, with noise terms and names shared across topics.
+    fn stream(n: u64) -> Vec<ArticleFeatures> {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        (1..=n)
+            .map(|seq| {
+                let topic = next(40);
+                let mut terms: Vec<u64> = (0..6).map(|_| topic * 100 + next(10)).collect();
+                terms.push(5000 + next(300));
+                terms.push(9000 + next(5));
+                terms.sort_unstable();
+                terms.dedup();
+                let mut entities = vec![topic % 25, 1000 + next(8)];
+                entities.sort_unstable();
+                entities.dedup();
+                let day = (next(5) != 0).then(|| (topic * 3 + next(4)) as i64);
+                let embedded = next(2) == 0;
+                let v: Vec<f32> = (0..8)
+                    .map(|d| {
+                        if d == topic % 8 {
+                            1.0
+                        } else {
+                            next(100) as f32 / 400.0
+                        }
+                    })
+                    .collect();
+                ArticleFeatures {
+                    lang: Some(if next(3) == 0 { "de" } else { "en" }.to_string()),
+                    embedding: embedded.then(|| unit(&v)),
+                    body: next(2) == 0,
+                    hours: day.map(|d| d as f64 * 24.0 + next(24) as f64),
+                    ..article(seq, day, &terms, &entities)
+                }
+            })
+            .collect()
+    }
+
+    // Regression: restore never filled the story entity postings and built story profiles by
+    // another path than live, so a reopened store clustered differently from an unbroken run.
+    #[test]
+    fn restore_then_assign_equals_one_live_run() {
+        let articles = stream(300);
+        for params in [Params::default(), Params::with_embeddings()] {
+            let live: Vec<Decision> = {
+                let mut c = Clusterer::new(params.clone());
+                c.set_embedding_calibration(0.6, 0.9);
+                articles.iter().map(|a| c.assign(a, &[])).collect()
+            };
+            assert!(live.iter().filter(|d| !d.new_event).count() > 50);
+            let joined_stories = live
+                .iter()
+                .filter(|d| d.story.as_ref().is_some_and(|s| !s.new_story))
+                .count();
+            assert!(joined_stories > 2, "{joined_stories}");
+            for k in [1usize, 97, 150, 299] {
+                let mut first = Clusterer::new(params.clone());
+                first.set_embedding_calibration(0.6, 0.9);
+                let placed: Vec<(ClusterId, ClusterId)> = articles[..k]
+                    .iter()
+                    .map(|a| {
+                        let d = first.assign(a, &[]);
+                        let story = first
+                            .story_of_event(d.event)
+                            .expect("story of a placed event");
+                        (d.event, story)
+                    })
+                    .collect();
+                let mut reopened = Clusterer::new(params.clone());
+                reopened.set_embedding_calibration(0.6, 0.9);
+                for (a, (event, story)) in articles[..k].iter().zip(&placed) {
+                    reopened.restore(a, *event, *story);
+                }
+                for (i, a) in articles.iter().enumerate().skip(k) {
+                    assert_eq!(
+                        reopened.assign(a, &[]),
+                        live[i],
+                        "article {i} after restoring {k}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -17,18 +17,18 @@ pub(crate) struct Profile {
     pub(crate) size: u32,
     /// Title keys of the latest members.
     pub(crate) titles: Vec<Vec<u64>>,
-    /// Squared IDF-weighted norm of `terms`, kept up to date as terms are added, and the document
-    /// count at its last full recomputation (0: never computed).
-    pub(crate) norm_sq: std::cell::Cell<f64>,
-    pub(crate) norm_docs: std::cell::Cell<u32>,
+    /// IDF-weighted norm of `terms` and the IDF snapshot it was computed with (its document
+    /// count); cleared when the profile changes. A function of the profile and the snapshot alone,
+    /// never of when it was asked, so a restored clusterer computes the same value live did.
+    pub(crate) norm: std::cell::Cell<Option<(u32, f64)>>,
 }
 
 /// Member titles kept per event for the title signal.
 pub(crate) const TITLES_KEPT: usize = 16;
 
 impl Profile {
-    /// Adds an article; `idfs` are the current IDFs of `a.terms`, in order, for the norm.
-    pub(crate) fn add(&mut self, a: &ArticleFeatures, idfs: &[f32]) {
+    /// Adds an article.
+    pub(crate) fn add(&mut self, a: &ArticleFeatures) {
         let norm = a
             .terms
             .iter()
@@ -36,22 +36,10 @@ impl Profile {
             .sum::<f32>()
             .sqrt()
             .max(1e-6);
-        let tracked = self.norm_docs.get() > 0;
-        let mut delta = 0f64;
-        for ((t, w), idf) in a
-            .terms
-            .iter()
-            .zip(idfs.iter().chain(std::iter::repeat(&1.0)))
-        {
-            let c = self.terms.entry(*t).or_default();
-            let old = f64::from(*c) * f64::from(*idf);
-            *c += w / norm;
-            let new = f64::from(*c) * f64::from(*idf);
-            delta += new * new - old * old;
+        for (t, w) in &a.terms {
+            *self.terms.entry(*t).or_default() += w / norm;
         }
-        if tracked {
-            self.norm_sq.set(self.norm_sq.get() + delta);
-        }
+        self.norm.set(None);
         for (e, w) in &a.entities {
             *self.entities.entry(*e).or_default() += w;
         }
@@ -90,42 +78,6 @@ impl Profile {
                 2.0 * shared as f64 / (keys.len() + t.len()).max(1) as f64
             })
             .fold(0.0, f64::max)
-    }
-
-    /// Merges another profile; `idf` gives the current IDF of a term, for the norm.
-    pub(crate) fn merge(&mut self, other: &Profile, idf: &dyn Fn(u64) -> f32) {
-        let tracked = self.norm_docs.get() > 0;
-        let mut delta = 0f64;
-        let mut terms: Vec<(&u64, &f32)> = other.terms.iter().collect();
-        terms.sort_by_key(|(t, _)| **t);
-        for (t, w) in terms {
-            let c = self.terms.entry(*t).or_default();
-            let i = f64::from(idf(*t));
-            let old = f64::from(*c) * i;
-            *c += w;
-            let new = f64::from(*c) * i;
-            delta += new * new - old * old;
-        }
-        if tracked {
-            self.norm_sq.set(self.norm_sq.get() + delta);
-        }
-        for (e, w) in &other.entities {
-            *self.entities.entry(*e).or_default() += w;
-        }
-        if let Some(v) = &other.embedding {
-            let sum = self.embedding.get_or_insert_with(|| vec![0.0; v.len()]);
-            if sum.len() == v.len() {
-                for (s, x) in sum.iter_mut().zip(v) {
-                    *s += x;
-                }
-                self.embedded += other.embedded;
-            }
-        }
-        for d in &other.days {
-            let at = self.days.partition_point(|x| x < d);
-            self.days.insert(at, *d);
-        }
-        self.size += other.size;
     }
 
     pub(crate) fn median_day(&self) -> Option<i64> {

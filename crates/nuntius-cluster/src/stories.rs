@@ -5,7 +5,7 @@ use nuntius_model::{ClusterId, Evidence, Signal};
 use crate::clusterer::Clusterer;
 use crate::features::StoryDecision;
 use crate::hasher::{FastMap, FixedMap};
-use crate::postings::{push_posting, POSTINGS_WALKED};
+use crate::postings::POSTINGS_WALKED;
 use crate::profile::Profile;
 use crate::similarity::push_time_signal;
 
@@ -39,12 +39,10 @@ impl Clusterer {
         1.0 - (-shared / STORY_ENTITY_SCALE).exp()
     }
 
-    pub(crate) fn assign_story(
-        &mut self,
-        event_profile: &Profile,
-        event: ClusterId,
-    ) -> StoryDecision {
-        let p = self.params.clone();
+    /// The story a new event (whose profile is given) joins, or a new story: the decision alone;
+    /// [`Clusterer::record`] makes the change.
+    pub(crate) fn choose_story(&self, event_profile: &Profile) -> StoryDecision {
+        let p = &self.params;
         let mut votes: FastMap<ClusterId, f32> = FastMap::default();
         let mut ents: Vec<(&u64, &f32)> = event_profile.entities.iter().collect();
         ents.sort_by_key(|(e, _)| **e);
@@ -135,18 +133,6 @@ impl Clusterer {
             Some(s) => (s, false),
             None => (self.stories.keys().next_back().map_or(1, |k| k + 1), true),
         };
-        let idf: FastMap<u64, f32> = event_profile
-            .terms
-            .keys()
-            .map(|t| (*t, self.idf(self.term_df.get(t))))
-            .collect();
-        let st = self.stories.entry(story).or_default();
-        st.profile
-            .merge(event_profile, &|t| idf.get(&t).copied().unwrap_or(1.0));
-        st.events.push(event);
-        for e in event_profile.entities.keys() {
-            push_posting(&mut self.story_entity_postings, *e, story);
-        }
         StoryDecision {
             story,
             new_story,
