@@ -10,7 +10,7 @@ use crate::hasher::{FastMap, FixedMap};
 use crate::params::{Calibration, Params};
 use crate::postings::push_posting;
 use crate::profile::Profile;
-use crate::stories::StoryState;
+use crate::stories::{RecentNames, StoryState};
 
 /// Terms of an article kept for the lexical cosine.
 pub(crate) const LEXICAL_TERMS: usize = 64;
@@ -31,7 +31,8 @@ pub struct Clusterer {
     /// Term → events whose members use it among their rarest terms (most recent last).
     pub(crate) term_postings: FastMap<u64, Vec<ClusterId>>,
     pub(crate) entity_postings: FastMap<u64, Vec<ClusterId>>,
-    pub(crate) story_entity_postings: FastMap<u64, Vec<ClusterId>>,
+    /// Entity frequencies over the latest articles, for story evidence.
+    pub(crate) recent_names: RecentNames,
     pub(crate) article_event: FastMap<u64, ClusterId>,
     /// Events that have an embedding centroid, in the order they got it.
     pub(crate) embedded_events: Vec<ClusterId>,
@@ -125,12 +126,11 @@ impl Clusterer {
             self.embedded_events.push(event);
         }
         let st = self.stories.entry(story).or_default();
-        st.profile.add(a);
         if new_event {
             st.events.push(event);
         }
-        for (e, _) in &a.entities {
-            push_posting(&mut self.story_entity_postings, *e, story);
+        if let Some(d) = a.day {
+            st.last_day = Some(st.last_day.map_or(d, |l| l.max(d)));
         }
         self.article_event.insert(a.seq, event);
         self.index_event(event, a);
@@ -138,6 +138,13 @@ impl Clusterer {
 
     pub(crate) fn count_document(&mut self, a: &ArticleFeatures) {
         self.docs += 1;
+        self.recent_names.push(a, self.params.story_rarity_docs);
+        for (t, _) in &a.terms {
+            *self.term_df.entry(*t).or_default() += 1;
+        }
+        for (e, _) in &a.entities {
+            *self.entity_df.entry(*e).or_default() += 1;
+        }
         if self.docs >= self.next_snapshot {
             // Profile norms are computed with the IDFs of this snapshot, taken at fixed corpus
             // sizes (every twentieth of growth): IDF moves slowly, and recomputing norms with the
@@ -145,12 +152,6 @@ impl Clusterer {
             self.snapshot_df = self.term_df.clone();
             self.snapshot_docs = self.docs;
             self.next_snapshot = self.docs + (self.docs / 20).max(1);
-        }
-        for (t, _) in &a.terms {
-            *self.term_df.entry(*t).or_default() += 1;
-        }
-        for (e, _) in &a.entities {
-            *self.entity_df.entry(*e).or_default() += 1;
         }
     }
 
@@ -223,7 +224,7 @@ impl Clusterer {
         let event = self.events.keys().next_back().map_or(1, |k| k + 1);
         let mut profile = Profile::default();
         profile.add(a);
-        let story = self.choose_story(&profile);
+        let story = self.choose_story(a, &profile, &near);
         self.record(a, event, story.story);
         Decision {
             event,

@@ -43,5 +43,8 @@ pub struct Decision {
 pub struct StoryDecision {
     pub story: ClusterId,
     pub new_story: bool,
+    /// A new story that picks up a thread an earlier story left: that story.
+    #[serde(default)]
+    pub continues: Option<ClusterId>,
     pub evidence: Option<Evidence>,
 }

@@ -44,7 +44,21 @@ pub struct Params {
     pub story_w_time: f64,
     pub story_sigma_days: f64,
     pub story_threshold: f64,
+    /// Weight of the embedding cosine (scaled by the calibration) in the story decision.
+    pub story_w_embedding: f64,
+    /// Days over which evidence can continue an ended story (and the furthest evidence looked
+    /// at).
     pub story_window_days: i64,
+    /// Days after a story's latest article within which an event may join it; beyond, the story
+    /// has ended and a later event can only start a story that continues it.
+    pub story_horizon_days: i64,
+    /// Shared-name evidence (`0..=1`) an undated event needs to join a story.
+    pub story_undated_entities: f64,
+    /// Whether undated events may be the evidence an undated event joins a story by (always
+    /// under the strong-name rule above; never for a dated event).
+    pub story_undated_evidence: bool,
+    /// Latest articles over which a name's rarity is counted for story evidence.
+    pub story_rarity_docs: usize,
     /// Terms of an article used to look up candidate events.
     pub probe_terms: usize,
     /// Maximum candidate events scored per article.
@@ -78,7 +92,12 @@ impl Default for Params {
             story_w_time: 0.2,
             story_sigma_days: 14.0,
             story_threshold: 0.3,
+            story_w_embedding: 0.0,
             story_window_days: 60,
+            story_horizon_days: 14,
+            story_undated_entities: 0.45,
+            story_rarity_docs: 3000,
+            story_undated_evidence: true,
             probe_terms: 12,
             max_candidates: 24,
             max_story_candidates: 16,
@@ -140,6 +159,7 @@ impl Params {
             embedding_candidates: 16,
             embedding_member_mix: 1.0,
             embedding_cross_language: 0.01,
+            story_w_embedding: 0.4,
             headline: Some(EventWeights {
                 w_lexical: 0.32,
                 w_title: 0.15,
