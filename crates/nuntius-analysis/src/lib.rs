@@ -4,6 +4,7 @@
 pub mod clean;
 pub mod dating;
 pub mod entities;
+pub mod headline;
 pub mod lang;
 pub mod names;
 pub mod source;

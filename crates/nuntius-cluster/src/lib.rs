@@ -8,9 +8,25 @@
 //! (a Gaussian on the day gap; an undated side gets a neutral value that neither adds nor takes).
 //! The weighted sum against a threshold decides, and every decision keeps its [`Evidence`].
 //! Everything iterates in a defined order, so the same input order gives the same clusters.
+//!
+//! Modules by concept: `params` (weights, thresholds, the embedding calibration), `features`
+//! (what goes in and comes out), `profile` (what an event or story accumulates), `postings`
+//! (key → events/stories), `events` (candidates and the event decision), `stories` (the story
+//! decision), `clusterer` (state and the article decision), `hasher`, `similarity`.
+//!
+//! [`Evidence`]: nuntius_model::Evidence
 
-mod model;
+mod clusterer;
+mod events;
+mod features;
+mod hasher;
+mod params;
+mod postings;
+mod profile;
+mod similarity;
+mod stories;
 
-pub use model::{
-    pair_similarity, ArticleFeatures, Clusterer, Decision, EventWeights, Params, StoryDecision,
-};
+pub use clusterer::Clusterer;
+pub use features::{ArticleFeatures, Decision, StoryDecision};
+pub use params::{Calibration, EventWeights, Params};
+pub use similarity::pair_similarity;

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::{Context, Result};
 use nuntius_analysis::entities::EntityRecord;
+use nuntius_analysis::headline::SiteAffixes;
 use nuntius_model::{Passage, Published};
 use nuntius_store::{ArticleRow, Store};
 use serde::Serialize;
@@ -21,6 +22,14 @@ pub struct Snapshot {
     /// copy seq → [(origin seq, chars, passages)]
     pub copies_from: BTreeMap<u64, Vec<(u64, u64, Vec<Passage>)>>,
     pub event_day: BTreeMap<u64, i64>,
+    /// Story → the earlier story it continues, from the decision that started it.
+    pub story_continues: BTreeMap<u64, u64>,
+    /// Event → its headline per language, the event's own language first (see `event_headlines`).
+    pub event_headlines: BTreeMap<u64, Vec<(String, String)>>,
+    /// Event → its most representative article (seq).
+    pub event_central: BTreeMap<u64, u64>,
+    /// Site names and sections learned from the titles, stripped from headlines.
+    pub affixes: SiteAffixes,
 }
 
 impl Snapshot {
@@ -65,7 +74,7 @@ impl Snapshot {
                 (e, v[(v.len() - 1) / 2])
             })
             .collect();
-        Ok(Snapshot {
+        Ok(Snapshot::from_parts(
             articles,
             by_seq,
             entities,
@@ -73,7 +82,51 @@ impl Snapshot {
             event_evidence,
             copies_from,
             event_day,
-        })
+        ))
+    }
+
+    /// A snapshot of the given rows, deriving what the views compute from them: continued
+    /// stories (from the story decisions in `event_evidence`) and event headlines.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_parts(
+        articles: Vec<ArticleRow>,
+        by_seq: HashMap<u64, usize>,
+        entities: BTreeMap<u64, EntityRecord>,
+        event_story: BTreeMap<u64, u64>,
+        event_evidence: BTreeMap<u64, String>,
+        copies_from: BTreeMap<u64, Vec<(u64, u64, Vec<Passage>)>>,
+        event_day: BTreeMap<u64, i64>,
+    ) -> Snapshot {
+        let mut story_continues = BTreeMap::new();
+        for (event, evidence) in &event_evidence {
+            if let Ok(d) = serde_json::from_str::<nuntius_cluster::StoryDecision>(evidence) {
+                if let (true, Some(old)) = (d.new_story, d.continues) {
+                    story_continues.insert(event_story.get(event).copied().unwrap_or(d.story), old);
+                }
+            }
+        }
+        let affixes = SiteAffixes::learn(
+            articles
+                .iter()
+                .map(|a| (source_key(a), a.title.as_str()))
+                .collect::<Vec<_>>()
+                .iter()
+                .map(|(k, t)| (k.as_str(), *t)),
+        );
+        let (event_headlines, event_central) = event_headlines(&articles, &affixes, &copies_from);
+        Snapshot {
+            articles,
+            by_seq,
+            entities,
+            event_story,
+            event_evidence,
+            copies_from,
+            event_day,
+            story_continues,
+            event_headlines,
+            event_central,
+            affixes,
+        }
     }
 
     pub fn article(&self, seq: u64) -> Option<&ArticleRow> {
@@ -100,6 +153,28 @@ impl Snapshot {
 
     fn day_of(&self, a: &ArticleRow) -> Option<i64> {
         a.day.or_else(|| self.event_day.get(&a.event).copied())
+    }
+
+    /// An article's title without its site's name and section.
+    pub fn clean_title(&self, a: &ArticleRow) -> String {
+        let k = source_key(a);
+        let domain = a
+            .url
+            .as_deref()
+            .and_then(nuntius_analysis::source::domain_of);
+        let names: Vec<&str> = [Some(k.as_str()), domain.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        self.affixes.strip(&k, &names, &a.title).to_string()
+    }
+
+    /// An event's headline in its own language, if it has a title.
+    pub fn event_headline(&self, event: u64) -> Option<&str> {
+        self.event_headlines
+            .get(&event)
+            .and_then(|h| h.first())
+            .map(|(_, t)| t.as_str())
     }
 
     pub fn entities_of(&self, a: &ArticleRow) -> Vec<(u64, Vec<String>)> {
@@ -145,6 +220,8 @@ impl Snapshot {
             "cited_source": a.cited_source,
             "event": a.event,
             "story": self.story_of(a),
+            "event_headline": self.event_headline(a.event),
+            "continues_story": self.story_continues.get(&self.story_of(a)),
             "duplicate_of": a.duplicate_of.and_then(|s| self.article(s)).map(|o| o.id.clone()),
             "copies_from": copies,
             "entities": entities,
@@ -190,38 +267,57 @@ impl Snapshot {
                 independent.insert(src);
             }
         }
-        // The headline: the title of an original (not a duplicate or copy) from a known source
-        // (an anonymous page is more often a rewrite, misspellings and all), sharing most
-        // entities with the rest of the story.
         let mut entity_counts: HashMap<u64, usize> = HashMap::new();
         for a in arts {
             for (e, _) in self.entities_of(a) {
                 *entity_counts.entry(e).or_default() += 1;
             }
         }
-        let headline = arts
-            .iter()
-            .max_by_key(|a| {
-                let central: usize = self
-                    .entities_of(a)
-                    .iter()
-                    .map(|(e, _)| entity_counts.get(e).copied().unwrap_or(0))
-                    .sum();
-                (
-                    a.duplicate_of.is_none(),
-                    !self.copies_from.contains_key(&a.seq),
-                    a.source.is_some(),
-                    central,
-                    std::cmp::Reverse(a.seq),
-                )
-            })
-            .map(|a| a.title.clone())
+        // The main events: largest first, then earliest; the headline is the first one's, and
+        // the summary is drawn from the first three.
+        let mut main: Vec<(usize, u64)> = events.iter().map(|(e, m)| (m.len(), *e)).collect();
+        main.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        // The headline: the title of an original (not a duplicate or copy) from a known source
+        // (an anonymous page is more often a rewrite, misspellings and all), sharing most
+        // entities with the rest of the story; its event's headline is that title cleaned.
+        let headline_article = arts.iter().max_by_key(|a| {
+            let central: usize = self
+                .entities_of(a)
+                .iter()
+                .map(|(e, _)| entity_counts.get(e).copied().unwrap_or(0))
+                .sum();
+            (
+                a.duplicate_of.is_none(),
+                !self.copies_from.contains_key(&a.seq),
+                a.source.is_some(),
+                central,
+                std::cmp::Reverse(a.seq),
+            )
+        });
+        let headline = headline_article
+            .map(|a| self.clean_title(a))
             .unwrap_or_default();
+        let summary: Vec<String> = main
+            .iter()
+            .filter_map(|(_, e)| {
+                let central = self.event_central.get(e).and_then(|s| self.article(*s))?;
+                let sentence = first_sentence(&central.text);
+                if sentence.is_empty() {
+                    self.event_headline(*e).map(str::to_string)
+                } else {
+                    Some(sentence)
+                }
+            })
+            .filter(|s| !s.is_empty())
+            .take(3)
+            .collect();
         let mut top: Vec<(usize, u64)> = entity_counts.into_iter().map(|(e, n)| (n, e)).collect();
         top.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         StorySummary {
             id,
             headline,
+            summary,
+            continues_story: self.story_continues.get(&id).copied(),
             articles: arts.len(),
             events: events.len(),
             first_day: days
@@ -287,8 +383,17 @@ impl Snapshot {
                         v
                     })
                     .collect();
+                let headlines: BTreeMap<&str, &str> = self
+                    .event_headlines
+                    .get(&e)
+                    .into_iter()
+                    .flatten()
+                    .map(|(l, t)| (l.as_str(), t.as_str()))
+                    .collect();
                 let mut ev = json!({
                     "event": e,
+                    "headline": self.event_headline(e),
+                    "headlines": headlines,
                     "date": day.map(|d| Published::from_day_number(d).to_iso()),
                     "articles": articles,
                 });
@@ -339,10 +444,136 @@ fn body_or_title(a: &ArticleRow) -> &str {
     }
 }
 
+/// Each event's headline per language and its most representative article. The representative
+/// title is the one whose words the event's other titles share most (originals before copies
+/// and duplicates, then the lower seq), with the site's name and section stripped (affixes
+/// learned per source over every stored title). The event's own language is that of its
+/// representative article; each other language present gets its own, chosen the same way.
+#[allow(clippy::type_complexity)]
+fn event_headlines(
+    articles: &[ArticleRow],
+    affixes: &SiteAffixes,
+    copies: &BTreeMap<u64, Vec<(u64, u64, Vec<Passage>)>>,
+) -> (BTreeMap<u64, Vec<(String, String)>>, BTreeMap<u64, u64>) {
+    let clean = |a: &ArticleRow| -> String {
+        let k = source_key(a);
+        let domain = a
+            .url
+            .as_deref()
+            .and_then(nuntius_analysis::source::domain_of);
+        let names: Vec<&str> = [Some(k.as_str()), domain.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        affixes.strip(&k, &names, &a.title).to_string()
+    };
+    let mut by_event: BTreeMap<u64, Vec<&ArticleRow>> = BTreeMap::new();
+    for a in articles {
+        by_event.entry(a.event).or_default().push(a);
+    }
+    let mut headlines = BTreeMap::new();
+    let mut central = BTreeMap::new();
+    for (e, members) in by_event {
+        let words = |t: &str| -> BTreeSet<String> {
+            t.split(|c: char| !c.is_alphanumeric())
+                .filter(|w| w.chars().count() > 2)
+                .map(str::to_lowercase)
+                .collect()
+        };
+        let titles: Vec<(&ArticleRow, String, BTreeSet<String>)> = members
+            .iter()
+            .map(|a| {
+                let t = clean(a);
+                let w = words(&t);
+                (*a, t, w)
+            })
+            .collect();
+        let mut df: HashMap<&str, usize> = HashMap::new();
+        for (_, _, w) in &titles {
+            for x in w {
+                *df.entry(x.as_str()).or_default() += 1;
+            }
+        }
+        // Shared words per word, so a long title does not win by length alone.
+        let score = |w: &BTreeSet<String>| -> f64 {
+            let shared: usize = w
+                .iter()
+                .map(|x| df.get(x.as_str()).copied().unwrap_or(1) - 1)
+                .sum();
+            shared as f64 / (w.len().max(1) as f64).sqrt()
+        };
+        let best_of = |lang: Option<&str>| {
+            titles
+                .iter()
+                .filter(|(a, t, _)| {
+                    !t.is_empty() && lang.is_none_or(|l| a.lang.as_deref() == Some(l))
+                })
+                .max_by(|x, y| {
+                    let original =
+                        |a: &ArticleRow| (a.duplicate_of.is_none(), !copies.contains_key(&a.seq));
+                    original(x.0)
+                        .cmp(&original(y.0))
+                        .then(score(&x.2).total_cmp(&score(&y.2)))
+                        .then(y.0.seq.cmp(&x.0.seq))
+                })
+        };
+        let Some((top, title, _)) = best_of(None) else {
+            continue;
+        };
+        central.insert(e, top.seq);
+        let own = top.lang.clone().unwrap_or_default();
+        let mut list = vec![(own.clone(), title.clone())];
+        let langs: BTreeSet<&str> = members.iter().filter_map(|a| a.lang.as_deref()).collect();
+        for l in langs {
+            if l != own {
+                if let Some((_, t, _)) = best_of(Some(l)) {
+                    list.push((l.to_string(), t.clone()));
+                }
+            }
+        }
+        headlines.insert(e, list);
+    }
+    (headlines, central)
+}
+
+/// What title affixes are learned per: the source's name, else its domain, else "" (unknown).
+fn source_key(a: &ArticleRow) -> String {
+    a.source
+        .clone()
+        .or_else(|| {
+            a.url
+                .as_deref()
+                .and_then(nuntius_analysis::source::domain_of)
+        })
+        .unwrap_or_default()
+}
+
+/// The first sentence of a text (at most 300 characters), for a story's summary.
+fn first_sentence(text: &str) -> String {
+    const MAX: usize = 300;
+    let t = text.trim();
+    let end = t
+        .char_indices()
+        .find(|(i, c)| matches!(c, '.' | '!' | '?') && t[i + 1..].starts_with(' ') && *i > 20)
+        .map_or(t.len(), |(i, _)| i + 1);
+    let s = &t[..end];
+    if s.chars().count() > MAX {
+        let cut: String = s.chars().take(MAX).collect();
+        format!("{}…", cut.trim_end())
+    } else {
+        s.to_string()
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct StorySummary {
     pub id: u64,
     pub headline: String,
+    /// Two or three sentences from the story's main events (their headlines for title-only
+    /// stories).
+    pub summary: Vec<String>,
+    /// The earlier story this one continues, if any.
+    pub continues_story: Option<u64>,
     pub articles: usize,
     pub events: usize,
     pub first_day: Option<String>,

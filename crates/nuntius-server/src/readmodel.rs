@@ -218,7 +218,7 @@ fn snapshot_of(
         .enumerate()
         .map(|(i, a)| (a.seq, i))
         .collect();
-    Ok(Snapshot {
+    Ok(Snapshot::from_parts(
         articles,
         by_seq,
         entities,
@@ -226,7 +226,7 @@ fn snapshot_of(
         event_evidence,
         copies_from,
         event_day,
-    })
+    ))
 }
 
 fn day_of(snap: &Snapshot, a: &ArticleRow) -> Option<i64> {

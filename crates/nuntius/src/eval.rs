@@ -46,6 +46,17 @@ pub enum EvalCommand {
         #[arg(long, conflicts_with = "predictions")]
         sweep: Option<PathBuf>,
     },
+    /// Ingest FILE in date order into a fresh in-memory store and describe its stories: count,
+    /// size distribution, largest story's share, events per story, time spans. With `--gold` (a
+    /// JSONL file with `cluster_id`, or a CSV of `id1,id2` same-event pairs), also the share of
+    /// gold same-event pairs whose two articles land in one story.
+    Stories {
+        file: PathBuf,
+        #[arg(long)]
+        gold: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Article extraction on a labelled page set. `--format segments` (pages.tar.zst +
     /// evaldata.json in DIR): precision/recall/F1 of must-have and must-not-have segments.
     /// `readability` (DIR/NAME/{source,expected}.html) and `pairs` (DIR/html/NAME +
@@ -163,6 +174,9 @@ pub fn run(
                 );
             }
             Ok(ExitCode::SUCCESS)
+        }
+        EvalCommand::Stories { file, gold, json } => {
+            eval_stories(&file, gold.as_deref(), json, params, emb)
         }
         EvalCommand::SameEvent { pairs, articles } => {
             same_event_recall(&pairs, &articles, params, emb)
@@ -518,6 +532,7 @@ fn eval_clusters(
                 "pairwise": {"p": scores.pairwise.0, "r": scores.pairwise.1, "f1": scores.pairwise.2},
                 "crosslingual_bcubed": {"p": scores.cross_bcubed.0, "r": scores.cross_bcubed.1, "f1": scores.cross_bcubed.2},
                 "crosslingual_pairwise": {"p": scores.cross_pairwise.0, "r": scores.cross_pairwise.1, "f1": scores.cross_pairwise.2},
+                "crosslingual_pairwise_macro": {"p": scores.cross_pairwise_macro.0, "r": scores.cross_pairwise_macro.1, "f1": scores.cross_pairwise_macro.2, "events": scores.cross_pairwise_macro.3},
                 "articles_per_second": rows.len() as f64 / secs.max(1e-9),
             })
         );
@@ -537,6 +552,11 @@ fn eval_clusters(
         ] {
             println!("{name:<24} {p:>6.3} {r:>6.3} {f:>6.3}");
         }
+        let (p, r, f, k) = scores.cross_pairwise_macro;
+        println!(
+            "{:<24} {p:>6.3} {r:>6.3} {f:>6.3}  (mean over {k} multilingual gold events)",
+            "cross-lingual pw macro"
+        );
         println!(
             "ingest: {:.0} articles/s",
             rows.len() as f64 / secs.max(1e-9)
@@ -551,6 +571,9 @@ pub struct Scores {
     pub pairwise: (f64, f64, f64),
     pub cross_bcubed: (f64, f64, f64),
     pub cross_pairwise: (f64, f64, f64),
+    /// Cross-lingual pairwise P/R/F1 per gold event that spans two languages or more, averaged
+    /// over those events (so one big event does not stand for all), and how many there are.
+    pub cross_pairwise_macro: (f64, f64, f64, usize),
 }
 
 fn f1(p: f64, r: f64) -> (f64, f64, f64) {
@@ -626,7 +649,44 @@ impl Scores {
         let cpp = cross(&p, &pl);
         let cgp = cross(&g, &gl);
         let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 1.0 };
+        let cross_pairwise_macro = {
+            // Per gold event g: its cross-lingual pairs, those of them predicted together (tp),
+            // and the predicted cross-lingual pairs with a member in g (a pair with one member
+            // outside g is a false positive of g).
+            let mut gold_cross: BTreeMap<usize, f64> = BTreeMap::new();
+            for ((gi, _), v) in &gl {
+                *gold_cross.entry(*gi).or_default() -= v * v;
+            }
+            for (gi, v) in gold_cross.iter_mut() {
+                *v = (g[gi] * g[gi] + *v) / 2.0;
+            }
+            let mut tp_g: BTreeMap<usize, f64> = BTreeMap::new();
+            for ((gi, pi), n) in &both {
+                *tp_g.entry(*gi).or_default() +=
+                    (n * n - bsq.get(&(*gi, *pi)).copied().unwrap_or(0.0)) / 2.0;
+            }
+            let mut touching: BTreeMap<usize, f64> = BTreeMap::new();
+            for &(gi, pi, li) in items {
+                *touching.entry(gi).or_default() += p[&pi] - pl[&(pi, li)];
+            }
+            let (mut sp, mut sr, mut sf, mut k) = (0.0, 0.0, 0.0, 0usize);
+            for (gi, pairs) in &gold_cross {
+                if *pairs <= 0.0 {
+                    continue;
+                }
+                let tp = tp_g.get(gi).copied().unwrap_or(0.0);
+                let predicted = touching.get(gi).copied().unwrap_or(0.0) - tp;
+                let (pp, rr, ff) = f1(ratio(tp, predicted), tp / pairs);
+                sp += pp;
+                sr += rr;
+                sf += ff;
+                k += 1;
+            }
+            let m = k.max(1) as f64;
+            (sp / m, sr / m, sf / m, k)
+        };
         Scores {
+            cross_pairwise_macro,
             bcubed: f1(bp / n, br / n),
             pairwise: f1(ratio(tp, pp), ratio(tp, gp)),
             cross_bcubed: f1(ratio(cbp, cbp_n), ratio(cbr, cbr_n)),
@@ -883,6 +943,245 @@ fn same_event_recall(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Sizes and spans of the stories of a run, and the gold pairs they keep together.
+#[derive(Debug, Default, PartialEq)]
+pub struct StoryReport {
+    pub articles: usize,
+    pub stories: usize,
+    pub events: usize,
+    /// Story sizes in articles, largest first.
+    pub sizes: Vec<usize>,
+    /// Events per story, median and largest.
+    pub events_per_story: (usize, usize),
+    /// Days from the first to the last dated article of a story (stories with two dated
+    /// articles or more): median and largest.
+    pub span_days: Option<(i64, i64)>,
+    /// Stories that continue an earlier one.
+    pub continuations: usize,
+    /// Gold same-event pairs found in the run, and how many of them share a story.
+    pub gold_pairs: Option<(usize, usize)>,
+}
+
+/// One article of a run: its story, its event and its explicit day.
+pub struct Placed {
+    pub story: u64,
+    pub event: u64,
+    pub day: Option<i64>,
+}
+
+impl StoryReport {
+    /// `placed` by article id; `pairs` are gold same-event pairs of ids (unknown ids skipped).
+    pub fn of(
+        placed: &BTreeMap<String, Placed>,
+        continuations: usize,
+        pairs: Option<&[(String, String)]>,
+    ) -> StoryReport {
+        // Per story: articles, events, first and last dated day.
+        type Tally = (usize, Vec<u64>, Option<(i64, i64)>);
+        let mut stories: BTreeMap<u64, Tally> = BTreeMap::new();
+        for p in placed.values() {
+            let s = stories.entry(p.story).or_default();
+            s.0 += 1;
+            s.1.push(p.event);
+            if let Some(d) = p.day {
+                s.2 = Some(s.2.map_or((d, d), |(lo, hi)| (lo.min(d), hi.max(d))));
+            }
+        }
+        let mut sizes: Vec<usize> = stories.values().map(|s| s.0).collect();
+        sizes.sort_unstable_by(|a, b| b.cmp(a));
+        let mut per_story: Vec<usize> = stories
+            .values_mut()
+            .map(|s| {
+                s.1.sort_unstable();
+                s.1.dedup();
+                s.1.len()
+            })
+            .collect();
+        per_story.sort_unstable();
+        let events = per_story.iter().sum();
+        let mut spans: Vec<i64> = stories
+            .values()
+            .filter_map(|s| s.2.map(|(lo, hi)| hi - lo))
+            .collect();
+        spans.sort_unstable();
+        let median = |v: &[usize]| v.get(v.len().saturating_sub(1) / 2).copied().unwrap_or(0);
+        let gold_pairs = pairs.map(|pairs| {
+            let mut found = 0;
+            let mut together = 0;
+            for (a, b) in pairs {
+                if let (Some(x), Some(y)) = (placed.get(a), placed.get(b)) {
+                    found += 1;
+                    if x.story == y.story {
+                        together += 1;
+                    }
+                }
+            }
+            (found, together)
+        });
+        StoryReport {
+            articles: placed.len(),
+            stories: stories.len(),
+            events,
+            events_per_story: (median(&per_story), per_story.last().copied().unwrap_or(0)),
+            span_days: (!spans.is_empty())
+                .then(|| (spans[(spans.len() - 1) / 2], spans[spans.len() - 1])),
+            sizes,
+            continuations,
+            gold_pairs,
+        }
+    }
+
+    pub fn largest_share(&self) -> f64 {
+        self.sizes.first().copied().unwrap_or(0) as f64 / self.articles.max(1) as f64
+    }
+
+    /// Stories by size band: 1, 2–5, 6–20, 21–100, 101–1000, over 1000 articles.
+    pub fn size_bands(&self) -> [(&'static str, usize); 6] {
+        let bands = [
+            ("1", 1, 1),
+            ("2-5", 2, 5),
+            ("6-20", 6, 20),
+            ("21-100", 21, 100),
+            ("101-1000", 101, 1000),
+            (">1000", 1001, usize::MAX),
+        ];
+        bands.map(|(name, lo, hi)| {
+            (
+                name,
+                self.sizes.iter().filter(|s| **s >= lo && **s <= hi).count(),
+            )
+        })
+    }
+}
+
+/// Same-event pairs of a gold file: every pair of one `cluster_id` (JSONL), or the `id1,id2`
+/// rows of a CSV.
+fn gold_pairs(path: &std::path::Path) -> Result<Vec<(String, String)>> {
+    let is_csv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    if is_csv {
+        return Ok(read_pairs(path)?
+            .into_iter()
+            .filter_map(|r| Some((r.get("id1")?.clone(), r.get("id2")?.clone())))
+            .collect());
+    }
+    let mut by_cluster: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in read_gold(path)? {
+        by_cluster.entry(r.cluster).or_default().push(r.id);
+    }
+    let mut pairs = Vec::new();
+    for ids in by_cluster.values() {
+        for (i, a) in ids.iter().enumerate() {
+            for b in &ids[i + 1..] {
+                pairs.push((a.clone(), b.clone()));
+            }
+        }
+    }
+    Ok(pairs)
+}
+
+fn eval_stories(
+    file: &std::path::Path,
+    gold: Option<&std::path::Path>,
+    json_out: bool,
+    params: &Params,
+    embedder: Option<&std::sync::Arc<dyn TextEmbedder>>,
+) -> Result<ExitCode> {
+    let pairs = gold.map(gold_pairs).transpose()?;
+    let started = std::time::Instant::now();
+    let engine = ingest_in_memory(read_articles(file)?, params, embedder)?;
+    let secs = started.elapsed().as_secs_f64();
+    let store = engine.store();
+    let events = store.events()?;
+    let story_of: HashMap<u64, u64> = events.iter().map(|e| (e.id, e.story)).collect();
+    let continuations = events
+        .iter()
+        .filter(|e| {
+            serde_json::from_str::<nuntius_cluster::StoryDecision>(&e.evidence)
+                .is_ok_and(|d| d.new_story && d.continues.is_some())
+        })
+        .count();
+    let mut placed: BTreeMap<String, Placed> = BTreeMap::new();
+    store.for_each_article(&mut |a| {
+        let story = story_of.get(&a.event).copied().unwrap_or(a.event);
+        placed.insert(
+            a.id,
+            Placed {
+                story,
+                event: a.event,
+                day: a.day,
+            },
+        );
+    })?;
+    let r = StoryReport::of(&placed, continuations, pairs.as_deref());
+    if json_out {
+        println!(
+            "{}",
+            json!({
+                "file": file.display().to_string(),
+                "articles": r.articles, "stories": r.stories, "events": r.events,
+                "largest_story": r.sizes.first().copied().unwrap_or(0),
+                "largest_share": round3(r.largest_share()),
+                "size_bands": r.size_bands().iter().map(|(k, v)| json!({"size": k, "stories": v})).collect::<Vec<_>>(),
+                "events_per_story": {"median": r.events_per_story.0, "max": r.events_per_story.1},
+                "span_days": r.span_days.map(|(m, x)| json!({"median": m, "max": x})),
+                "continuations": r.continuations,
+                "gold_pairs": r.gold_pairs.map(|(n, t)| json!({"found": n, "in_one_story": t, "share": round3(t as f64 / n.max(1) as f64)})),
+                "articles_per_second": r.articles as f64 / secs.max(1e-9),
+            })
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "file: {} ({} articles, {} events, {} stories)",
+        file.display(),
+        r.articles,
+        r.events,
+        r.stories
+    );
+    println!(
+        "largest story: {} articles ({:.1}%); next: {}",
+        r.sizes.first().copied().unwrap_or(0),
+        100.0 * r.largest_share(),
+        r.sizes
+            .iter()
+            .skip(1)
+            .take(5)
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "stories by size: {}",
+        r.size_bands()
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+    );
+    println!(
+        "events per story: median {}, max {}",
+        r.events_per_story.0, r.events_per_story.1
+    );
+    match r.span_days {
+        Some((m, x)) => println!("story span (dated): median {m} days, max {x} days"),
+        None => println!("story span: no story has two dated articles"),
+    }
+    println!("stories continuing an earlier one: {}", r.continuations);
+    if let Some((n, t)) = r.gold_pairs {
+        println!(
+            "gold same-event pairs: {n} found, {t} in one story ({:.3})",
+            t as f64 / n.max(1) as f64
+        );
+    }
+    println!(
+        "ingest: {:.0} articles/s",
+        r.articles as f64 / secs.max(1e-9)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -898,5 +1197,52 @@ mod tests {
         assert_eq!(split.pairwise.1, 0.0);
         assert!((split.bcubed.1 - (0.5 + 0.5 + 1.0) / 3.0).abs() < 1e-9);
         assert_eq!(split.cross_pairwise.1, 0.0);
+        assert_eq!(perfect.cross_pairwise_macro, (1.0, 1.0, 1.0, 1));
+        assert_eq!(split.cross_pairwise_macro.3, 1);
+        assert_eq!(split.cross_pairwise_macro.2, 0.0);
+    }
+
+    #[test]
+    fn macro_cross_lingual_weighs_each_multilingual_event_once() {
+        // Gold A: 4 articles in 2 languages, all together; gold B: 2 languages, split apart.
+        // Pooled, A's 4 cross pairs outweigh B's 1; the macro mean gives each event half.
+        let s = Scores::compute(&[
+            (0, 0, 0),
+            (0, 0, 0),
+            (0, 0, 1),
+            (0, 0, 1),
+            (1, 1, 0),
+            (1, 2, 1),
+        ]);
+        assert!((s.cross_pairwise.1 - 0.8).abs() < 1e-9);
+        assert_eq!(s.cross_pairwise_macro.3, 2);
+        assert!((s.cross_pairwise_macro.1 - 0.5).abs() < 1e-9);
+        assert!((s.cross_pairwise_macro.2 - 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn story_report_counts_sizes_spans_and_pairs() {
+        let placed: BTreeMap<String, Placed> = [
+            ("a", 1, 1, Some(10)),
+            ("b", 1, 2, Some(14)),
+            ("c", 1, 2, None),
+            ("d", 2, 3, None),
+        ]
+        .into_iter()
+        .map(|(id, story, event, day)| (id.to_string(), Placed { story, event, day }))
+        .collect();
+        let pairs = vec![
+            ("a".to_string(), "c".to_string()),
+            ("a".to_string(), "d".to_string()),
+            ("a".to_string(), "zz".to_string()),
+        ];
+        let r = StoryReport::of(&placed, 0, Some(&pairs));
+        assert_eq!(r.sizes, vec![3, 1]);
+        assert_eq!((r.stories, r.events), (2, 3));
+        assert_eq!(r.events_per_story, (1, 2));
+        assert_eq!(r.span_days, Some((4, 4)));
+        assert_eq!(r.gold_pairs, Some((2, 1)));
+        assert!((r.largest_share() - 0.75).abs() < 1e-9);
+        assert_eq!(r.size_bands()[0], ("1", 1));
     }
 }

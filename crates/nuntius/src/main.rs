@@ -767,13 +767,20 @@ fn print_stories(snap: &view::Snapshot, limit: usize, json: bool) -> Result<()> 
             s.independent_sources,
             s.top_entities.join(", ")
         )?;
+        if let Some(old) = s.continues_story {
+            writeln!(out, "  continues story {old}")?;
+        }
+        for line in &s.summary {
+            writeln!(out, "  > {line}")?;
+        }
         if let Some(detail) = snap.story_detail(s.id, false) {
             for ev in detail["events"].as_array().into_iter().flatten() {
                 writeln!(
                     out,
-                    "  event {} ({})",
+                    "  event {} ({})  {}",
                     ev["event"],
-                    ev["date"].as_str().unwrap_or("undated")
+                    ev["date"].as_str().unwrap_or("undated"),
+                    ev["headline"].as_str().unwrap_or("")
                 )?;
                 for a in ev["articles"].as_array().into_iter().flatten() {
                     writeln!(
@@ -843,12 +850,19 @@ fn print_story(detail: &serde_json::Value, why: bool) -> Result<()> {
                 .join(", "))
             .unwrap_or_default()
     )?;
+    if let Some(old) = s["continues_story"].as_u64() {
+        writeln!(out, "  continues story {old}")?;
+    }
+    for line in s["summary"].as_array().into_iter().flatten() {
+        writeln!(out, "  > {}", line.as_str().unwrap_or(""))?;
+    }
     for ev in detail["events"].as_array().into_iter().flatten() {
         writeln!(
             out,
-            "\n  event {}  {}",
+            "\n  event {}  {}  {}",
             ev["event"],
-            ev["date"].as_str().unwrap_or("undated")
+            ev["date"].as_str().unwrap_or("undated"),
+            ev["headline"].as_str().unwrap_or("")
         )?;
         if why {
             if let Some(w) = ev.get("why_in_story") {

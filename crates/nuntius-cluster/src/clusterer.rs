@@ -1,0 +1,565 @@
+//! The online clusterer: its state, the article decision and the shared signal helpers.
+
+use std::collections::BTreeMap;
+
+use nuntius_model::{ClusterId, Evidence};
+
+use crate::events::EventState;
+use crate::features::{ArticleFeatures, Decision};
+use crate::hasher::{FastMap, FixedMap};
+use crate::params::{Calibration, Params};
+use crate::postings::push_posting;
+use crate::profile::Profile;
+use crate::stories::{RecentNames, StoryState};
+
+/// Terms of an article kept for the lexical cosine.
+pub(crate) const LEXICAL_TERMS: usize = 64;
+
+/// An article's terms as `(term, weight × idf, idf)` and the vector's norm.
+pub(crate) type Weighted = (Vec<(u64, f64, f64)>, f64);
+
+/// The online clusterer. Feed articles in arrival order with [`Clusterer::assign`].
+#[derive(Debug, Default)]
+pub struct Clusterer {
+    pub(crate) params: Params,
+    pub(crate) events: BTreeMap<ClusterId, EventState>,
+    pub(crate) stories: BTreeMap<ClusterId, StoryState>,
+    /// Document frequency of each term, and the number of documents seen.
+    pub(crate) term_df: FastMap<u64, u32>,
+    pub(crate) entity_df: FastMap<u64, u32>,
+    pub(crate) docs: u32,
+    /// Term → events whose members use it among their rarest terms (most recent last).
+    pub(crate) term_postings: FastMap<u64, Vec<ClusterId>>,
+    pub(crate) entity_postings: FastMap<u64, Vec<ClusterId>>,
+    /// Entity frequencies over the latest articles, for story evidence.
+    pub(crate) recent_names: RecentNames,
+    pub(crate) article_event: FastMap<u64, ClusterId>,
+    /// Events that have an embedding centroid, in the order they got it.
+    pub(crate) embedded_events: Vec<ClusterId>,
+    /// Document frequencies and count at the latest snapshot, for profile norms, and the count
+    /// at which the next snapshot is taken.
+    pub(crate) snapshot_df: FastMap<u64, u32>,
+    pub(crate) snapshot_docs: u32,
+    pub(crate) next_snapshot: u32,
+    /// The encoder's own band for the embedding signal.
+    pub(crate) calibration: Calibration,
+}
+
+impl Clusterer {
+    pub fn new(params: Params) -> Clusterer {
+        Clusterer {
+            params,
+            ..Clusterer::default()
+        }
+    }
+
+    /// Sets where the embedding cosine starts and stops counting, for the encoder in use.
+    /// Parameters that set their own floor or ceiling keep it.
+    pub fn set_embedding_calibration(&mut self, floor: f64, ceiling: f64) {
+        self.calibration = Calibration { floor, ceiling };
+    }
+
+    /// The embedding signal's (floor, ceiling) in force.
+    pub fn embedding_calibration(&self) -> (f64, f64) {
+        self.calibration.in_force(&self.params)
+    }
+
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    pub fn event_of(&self, seq: u64) -> Option<ClusterId> {
+        self.article_event.get(&seq).copied()
+    }
+
+    pub fn story_of_event(&self, event: ClusterId) -> Option<ClusterId> {
+        self.events.get(&event).map(|e| e.story)
+    }
+
+    /// Median explicit day of an event's members, the date inferred for its undated articles.
+    pub fn event_day(&self, event: ClusterId) -> Option<i64> {
+        self.events.get(&event).and_then(|e| e.profile.median_day())
+    }
+
+    pub fn event_members(&self, event: ClusterId) -> &[u64] {
+        self.events
+            .get(&event)
+            .map_or(&[], |e| e.members.as_slice())
+    }
+
+    pub fn event_count(&self) -> usize {
+        self.events.len()
+    }
+
+    pub fn story_count(&self) -> usize {
+        self.stories.len()
+    }
+
+    pub(crate) fn idf(&self, df: Option<&u32>) -> f32 {
+        let n = self.docs.max(1) as f32;
+        let df = df.copied().unwrap_or(0) as f32;
+        ((n + 1.0) / (df + 1.0)).ln() + 1.0
+    }
+
+    /// Restores an earlier decision (when loading a store): the article joins `event`, which
+    /// belongs to `story`, with no scoring. The state changes exactly as [`Clusterer::assign`]
+    /// changed it when it made that decision, so that a store reopened continues as if the run
+    /// had never stopped.
+    pub fn restore(&mut self, a: &ArticleFeatures, event: ClusterId, story: ClusterId) {
+        self.count_document(a);
+        self.record(a, event, story);
+    }
+
+    /// Records that `a` joined `event` of `story` (creating either when new): the one state
+    /// change shared by live decisions and restored ones.
+    pub(crate) fn record(&mut self, a: &ArticleFeatures, event: ClusterId, story: ClusterId) {
+        let new_event = !self.events.contains_key(&event);
+        let ev = self.events.entry(event).or_insert_with(|| EventState {
+            story,
+            profile: Profile::default(),
+            members: Vec::new(),
+            vectors: Vec::new(),
+        });
+        ev.profile.add(a);
+        ev.members.push(a.seq);
+        if ev.keep_vector(a) {
+            self.embedded_events.push(event);
+        }
+        let st = self.stories.entry(story).or_default();
+        if new_event {
+            st.events.push(event);
+        }
+        if let Some(d) = a.day {
+            st.last_day = Some(st.last_day.map_or(d, |l| l.max(d)));
+        }
+        self.article_event.insert(a.seq, event);
+        self.index_event(event, a);
+    }
+
+    pub(crate) fn count_document(&mut self, a: &ArticleFeatures) {
+        self.docs += 1;
+        self.recent_names.push(a, self.params.story_rarity_docs);
+        for (t, _) in &a.terms {
+            *self.term_df.entry(*t).or_default() += 1;
+        }
+        for (e, _) in &a.entities {
+            *self.entity_df.entry(*e).or_default() += 1;
+        }
+        if self.docs >= self.next_snapshot {
+            // Profile norms are computed with the IDFs of this snapshot, taken at fixed corpus
+            // sizes (every twentieth of growth): IDF moves slowly, and recomputing norms with the
+            // IDF of the moment made them depend on when they were asked.
+            self.snapshot_df = self.term_df.clone();
+            self.snapshot_docs = self.docs;
+            self.next_snapshot = self.docs + (self.docs / 20).max(1);
+        }
+    }
+
+    pub(crate) fn probe_terms(&self, a: &ArticleFeatures) -> Vec<u64> {
+        let mut scored: Vec<(f32, u64)> = a
+            .terms
+            .iter()
+            .map(|(t, w)| (w * self.idf(self.term_df.get(t)), *t))
+            .collect();
+        scored.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+        scored
+            .into_iter()
+            .take(self.params.probe_terms)
+            .map(|(_, t)| t)
+            .collect()
+    }
+
+    pub(crate) fn index_event(&mut self, event: ClusterId, a: &ArticleFeatures) {
+        for t in self.probe_terms(a) {
+            push_posting(&mut self.term_postings, t, event);
+        }
+        for (e, _) in &a.entities {
+            push_posting(&mut self.entity_postings, *e, event);
+        }
+    }
+
+    /// Assigns an article. `copied_from` lists earlier articles it shares passages with.
+    pub fn assign(&mut self, a: &ArticleFeatures, copied_from: &[u64]) -> Decision {
+        self.count_document(a);
+        let copy_events: Vec<ClusterId> = {
+            let mut v: Vec<ClusterId> = copied_from
+                .iter()
+                .filter_map(|s| self.article_event.get(s).copied())
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let weighted = self.weigh(&a.terms);
+        let near = self.embedding_neighbours(a);
+        let candidates = self.candidates(a, &copy_events, &near);
+        let mut best: Option<Evidence> = None;
+        for ev in candidates {
+            let Some(state) = self.events.get(&ev) else {
+                continue;
+            };
+            let cos = near.iter().find(|(_, e)| *e == ev).map(|(c, _)| *c);
+            let evidence =
+                self.score_event(a, &weighted, ev, state, cos, copy_events.contains(&ev));
+            let better = match &best {
+                None => true,
+                Some(b) => evidence.score > b.score + 1e-12,
+            };
+            if better {
+                best = Some(evidence);
+            }
+        }
+        if let Some(b) = best.as_ref().filter(|b| b.score >= b.threshold) {
+            let event = b.target;
+            if let Some(story) = self.story_of_event(event) {
+                self.record(a, event, story);
+                return Decision {
+                    event,
+                    new_event: false,
+                    evidence: best,
+                    story: None,
+                };
+            }
+        }
+        let event = self.events.keys().next_back().map_or(1, |k| k + 1);
+        let mut profile = Profile::default();
+        profile.add(a);
+        let story = self.choose_story(a, &profile, &near);
+        self.record(a, event, story.story);
+        Decision {
+            event,
+            new_event: true,
+            evidence: best,
+            story: Some(story),
+        }
+    }
+
+    /// The article's terms weighted by IDF, and their norm: computed once per comparison round.
+    pub(crate) fn weigh(&self, terms: &[(u64, f32)]) -> Weighted {
+        let mut v: Vec<(u64, f64, f64)> = terms
+            .iter()
+            .map(|(t, w)| {
+                let idf = f64::from(self.idf(self.term_df.get(t)));
+                (*t, f64::from(*w) * idf, idf)
+            })
+            .collect();
+        // The strongest terms carry the cosine; the long tail costs lookups and adds little.
+        if v.len() > LEXICAL_TERMS {
+            v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            v.truncate(LEXICAL_TERMS);
+        }
+        let norm = v.iter().map(|(_, x, _)| x * x).sum::<f64>().sqrt();
+        (v, norm)
+    }
+
+    /// The profile's IDF-weighted norm, with the IDFs of the latest snapshot; kept until the
+    /// profile changes or the snapshot does (recomputing it per comparison dominated ingest time).
+    pub(crate) fn profile_norm(&self, profile: &Profile) -> f64 {
+        if let Some((docs, norm)) = profile.norm.get() {
+            if docs == self.snapshot_docs {
+                return norm;
+            }
+        }
+        let n = self.snapshot_docs.max(1) as f32;
+        let idf = |t: &u64| {
+            let df = self.snapshot_df.get(t).copied().unwrap_or(0) as f32;
+            ((n + 1.0) / (df + 1.0)).ln() + 1.0
+        };
+        // FixedMap iterates in an order set by its insertions alone, so this float sum is the
+        // same in every run.
+        let sq: f64 = profile
+            .terms
+            .iter()
+            .map(|(t, c)| (f64::from(*c) * f64::from(idf(t))).powi(2))
+            .sum();
+        let norm = sq.max(0.0).sqrt();
+        profile.norm.set(Some((self.snapshot_docs, norm)));
+        norm
+    }
+
+    pub(crate) fn lexical(&self, a: &Weighted, profile: &Profile) -> f64 {
+        let mut dot = 0f64;
+        for (t, x, idf) in &a.0 {
+            if let Some(c) = profile.terms.get(t) {
+                dot += x * f64::from(*c) * idf;
+            }
+        }
+        if dot == 0.0 {
+            return 0.0;
+        }
+        dot / (a.1 * self.profile_norm(profile)).max(1e-12)
+    }
+
+    /// Share of the article's entity weight (rarer entities weigh more) found in the profile.
+    pub(crate) fn entity_overlap(&self, a: &[(u64, f32)], profile: &FixedMap) -> (f64, Vec<u64>) {
+        let mut total = 0f64;
+        let mut shared = 0f64;
+        let mut names = Vec::new();
+        for (e, w) in a {
+            let idf = f64::from(self.idf(self.entity_df.get(e)));
+            let x = f64::from(*w) * idf;
+            total += x;
+            if profile.contains_key(e) {
+                shared += x;
+                names.push(*e);
+            }
+        }
+        if total == 0.0 {
+            return (0.0, names);
+        }
+        (shared / total, names)
+    }
+
+    pub(crate) fn time_signal(day: Option<i64>, profile: &Profile, sigma: f64) -> Option<f64> {
+        let (d, m) = (day?, profile.median_day()?);
+        let gap = (d - m) as f64;
+        Some((-(gap * gap) / (2.0 * sigma * sigma)).exp())
+    }
+
+    /// Scores article `a` against article `b` alone, with the same signals and weights an event
+    /// comparison uses and the document frequencies seen so far.
+    pub fn pair_score(&self, a: &ArticleFeatures, b: &ArticleFeatures, copied: bool) -> Evidence {
+        let mut state = EventState {
+            story: 0,
+            profile: Profile::default(),
+            members: vec![b.seq],
+            vectors: Vec::new(),
+        };
+        state.profile.add(b);
+        state.keep_vector(b);
+        self.score_event(a, &self.weigh(&a.terms), 0, &state, None, copied)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn article(
+        seq: u64,
+        day: Option<i64>,
+        terms: &[u64],
+        entities: &[u64],
+    ) -> ArticleFeatures {
+        ArticleFeatures {
+            seq,
+            day,
+            lang: None,
+            terms: terms.iter().map(|t| (*t, 1.0)).collect(),
+            title_keys: terms.to_vec(),
+            entities: entities.iter().map(|e| (*e, 1.0)).collect(),
+            embedding: None,
+            body: true,
+            hours: None,
+        }
+    }
+
+    pub(crate) fn unit(v: &[f32]) -> Vec<f32> {
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.iter().map(|x| x / n).collect()
+    }
+
+    /// A headline in some language with an embedding and terms of its own.
+    pub(crate) fn headline(seq: u64, lang: &str, terms: &[u64], v: &[f32]) -> ArticleFeatures {
+        ArticleFeatures {
+            lang: Some(lang.to_string()),
+            embedding: Some(unit(v)),
+            body: false,
+            ..article(seq, Some(0), terms, &[])
+        }
+    }
+
+    pub(crate) fn embedding_clusterer() -> Clusterer {
+        let mut c = Clusterer::new(Params::with_embeddings());
+        c.set_embedding_calibration(0.8, 0.9);
+        // Background so that idf means something.
+        for i in 0..20 {
+            c.assign(
+                &headline(100 + i, "en", &[1000 + i], &[0.0, 1.0, i as f32]),
+                &[],
+            );
+        }
+        c
+    }
+
+    #[test]
+    pub(crate) fn headlines_sharing_no_term_join_by_embedding() {
+        let mut c = embedding_clusterer();
+        let en = c.assign(&headline(1, "en", &[1, 2, 3], &[1.0, 0.0, 0.05]), &[]);
+        // Another language: not one term in common, nearly the same vector.
+        let de = c.assign(&headline(2, "de", &[7, 8, 9], &[1.0, 0.01, 0.05]), &[]);
+        assert_eq!(de.event, en.event);
+        let ev = de.evidence.expect("evidence");
+        assert!(ev
+            .signals
+            .iter()
+            .any(|s| s.name == "embedding" && s.value > 0.99));
+        // A far vector stays apart.
+        let other = c.assign(&headline(3, "fr", &[4, 5, 6], &[0.0, 0.0, 1.0]), &[]);
+        assert_ne!(other.event, en.event);
+    }
+
+    #[test]
+    pub(crate) fn texts_in_one_language_are_decided_by_their_terms() {
+        let mut c = embedding_clusterer();
+        let text = |seq, lang: &str, terms: &[u64]| ArticleFeatures {
+            body: true,
+            ..headline(seq, lang, terms, &[1.0, 0.0, 0.05])
+        };
+        let a = c.assign(&text(1, "it", &[1, 2, 3]), &[]);
+        // Same embedding, same language, different terms: not the same event.
+        let b = c.assign(&text(2, "it", &[7, 8, 9]), &[]);
+        assert_ne!(a.event, b.event);
+        let ev = b.evidence.expect("evidence");
+        let emb = ev
+            .signals
+            .iter()
+            .find(|s| s.name == "embedding")
+            .expect("embedding signal");
+        assert_eq!(emb.contribution, 0.0);
+        // Across languages the embedding is what links them.
+        let d = c.assign(&text(3, "ro", &[11, 12, 13]), &[]);
+        assert!(d.event == a.event || d.event == b.event);
+    }
+
+    #[test]
+    pub(crate) fn similar_articles_share_an_event_and_others_do_not() {
+        let mut c = Clusterer::new(Params::default());
+        // Background so that idf means something.
+        for i in 0..20 {
+            c.assign(
+                &article(
+                    100 + i,
+                    Some(i as i64),
+                    &[1000 + i, 2000 + i, 3000 + i],
+                    &[500 + i],
+                ),
+                &[],
+            );
+        }
+        let a = c.assign(&article(1, Some(50), &[1, 2, 3, 4, 5], &[7, 8]), &[]);
+        let b = c.assign(&article(2, Some(51), &[1, 2, 3, 4, 6], &[7, 8]), &[]);
+        let d = c.assign(&article(3, Some(51), &[10, 11, 12, 13], &[9]), &[]);
+        assert!(a.new_event && !b.new_event && d.new_event);
+        assert_eq!(a.event, b.event);
+        assert_ne!(a.event, d.event);
+        assert_eq!(c.event_day(a.event), Some(50));
+    }
+
+    #[test]
+    pub(crate) fn copies_pull_into_the_event_and_time_is_neutral_when_undated() {
+        let mut c = Clusterer::new(Params::default());
+        let a = c.assign(&article(1, None, &[1, 2, 3], &[7]), &[]);
+        let b = c.assign(&article(2, Some(3), &[1, 9, 10], &[7]), &[1]);
+        assert_eq!(a.event, b.event);
+        let ev = b.evidence.unwrap();
+        let time = ev.signals.iter().find(|s| s.name == "time").unwrap();
+        assert_eq!(time.contribution, 0.0);
+    }
+
+    #[test]
+    pub(crate) fn same_order_same_result() {
+        let run = || {
+            let mut c = Clusterer::new(Params::default());
+            (0..50u64)
+                .map(|i| {
+                    c.assign(
+                        &article(i, Some((i % 7) as i64), &[i % 5, i % 3 + 10, i], &[i % 4]),
+                        &[],
+                    )
+                    .event
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(run(), run());
+    }
+
+    /// A varied synthetic stream: 40 topics over 120 days, some undated, some embedded, in two
+    /// languages, titles and texts, with noise terms and names shared across topics.
+    fn stream(n: u64) -> Vec<ArticleFeatures> {
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        (1..=n)
+            .map(|seq| {
+                let topic = next(40);
+                let mut terms: Vec<u64> = (0..6).map(|_| topic * 100 + next(10)).collect();
+                terms.push(5000 + next(300));
+                terms.push(9000 + next(5));
+                terms.sort_unstable();
+                terms.dedup();
+                let mut entities = vec![topic % 25, 1000 + next(8)];
+                entities.sort_unstable();
+                entities.dedup();
+                let day = (next(5) != 0).then(|| (topic * 3 + next(4)) as i64);
+                let embedded = next(2) == 0;
+                let v: Vec<f32> = (0..8)
+                    .map(|d| {
+                        if d == topic % 8 {
+                            1.0
+                        } else {
+                            next(100) as f32 / 400.0
+                        }
+                    })
+                    .collect();
+                ArticleFeatures {
+                    lang: Some(if next(3) == 0 { "de" } else { "en" }.to_string()),
+                    embedding: embedded.then(|| unit(&v)),
+                    body: next(2) == 0,
+                    hours: day.map(|d| d as f64 * 24.0 + next(24) as f64),
+                    ..article(seq, day, &terms, &entities)
+                }
+            })
+            .collect()
+    }
+
+    // Regression: restore never filled the story entity postings and built story profiles by
+    // another path than live, so a reopened store clustered differently from an unbroken run.
+    #[test]
+    fn restore_then_assign_equals_one_live_run() {
+        let articles = stream(300);
+        for params in [Params::default(), Params::with_embeddings()] {
+            let live: Vec<Decision> = {
+                let mut c = Clusterer::new(params.clone());
+                c.set_embedding_calibration(0.6, 0.9);
+                articles.iter().map(|a| c.assign(a, &[])).collect()
+            };
+            assert!(live.iter().filter(|d| !d.new_event).count() > 50);
+            let joined_stories = live
+                .iter()
+                .filter(|d| d.story.as_ref().is_some_and(|s| !s.new_story))
+                .count();
+            assert!(joined_stories > 2, "{joined_stories}");
+            for k in [1usize, 97, 150, 299] {
+                let mut first = Clusterer::new(params.clone());
+                first.set_embedding_calibration(0.6, 0.9);
+                let placed: Vec<(ClusterId, ClusterId)> = articles[..k]
+                    .iter()
+                    .map(|a| {
+                        let d = first.assign(a, &[]);
+                        let story = first
+                            .story_of_event(d.event)
+                            .expect("story of a placed event");
+                        (d.event, story)
+                    })
+                    .collect();
+                let mut reopened = Clusterer::new(params.clone());
+                reopened.set_embedding_calibration(0.6, 0.9);
+                for (a, (event, story)) in articles[..k].iter().zip(&placed) {
+                    reopened.restore(a, *event, *story);
+                }
+                for (i, a) in articles.iter().enumerate().skip(k) {
+                    assert_eq!(
+                        reopened.assign(a, &[]),
+                        live[i],
+                        "article {i} after restoring {k}"
+                    );
+                }
+            }
+        }
+    }
+}
