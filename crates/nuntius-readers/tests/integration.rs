@@ -19,8 +19,8 @@ fn read(paths: &[PathBuf], limits: Limits) -> (Vec<String>, Vec<String>) {
 
 fn gz(data: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    enc.write_all(data).unwrap();
-    enc.finish().unwrap()
+    enc.write_all(data).expect("gzip in memory");
+    enc.finish().expect("gzip in memory")
 }
 
 fn line(title: &str) -> String {

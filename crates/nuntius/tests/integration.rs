@@ -60,20 +60,28 @@ fn seeds_acceptance() {
 /// scripts/fetch-model.sh; in CI (`CI=true`) a missing model fails the test.
 #[test]
 fn seeds_acceptance_with_the_transformer() {
+    if !model_present() {
+        return;
+    }
+    check_seeds("transformer");
+}
+
+/// Whether the encoder model is fetched; in CI (`CI=true`) a missing model fails the test.
+fn model_present() -> bool {
     let model = std::env::var_os("NUNTIUS_CACHE_DIR")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/nuntius")))
         .map(|d| d.join("e5-small-q4.bin"));
-    if !model.as_ref().is_some_and(|m| m.exists()) {
-        let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-        assert!(
-            !in_ci,
-            "CI=true but the encoder model is missing: run scripts/fetch-model.sh"
-        );
-        eprintln!("skipped: no encoder model ({model:?}); run scripts/fetch-model.sh");
-        return;
+    if model.as_ref().is_some_and(|m| m.exists()) {
+        return true;
     }
-    check_seeds("transformer");
+    let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+    assert!(
+        !in_ci,
+        "CI=true but the encoder model is missing: run scripts/fetch-model.sh"
+    );
+    eprintln!("skipped: no encoder model ({model:?}); run scripts/fetch-model.sh");
+    false
 }
 
 // The body of two #[test]s: clippy's test allowances do not reach a helper.
@@ -356,4 +364,252 @@ fn web_pages_warc_and_feeds_are_ingested_with_their_dates_and_errors() {
     let cp1251 = by_path(&arts, "cp1251.html");
     assert_eq!(cp1251["lang"], "ru");
     assert_eq!(cp1251["title"], "Новости");
+}
+
+/// `export` without `path` (the one field that names where a run read from).
+fn export_without_path(data: &Path) -> Vec<String> {
+    export(data)
+        .into_iter()
+        .map(|mut a| {
+            if let Some(o) = a.as_object_mut() {
+                o.remove("path");
+            }
+            a.to_string()
+        })
+        .collect()
+}
+
+// Helpers of #[test]s: clippy's test allowances do not reach them.
+#[allow(clippy::unwrap_used)]
+/// Ingests `lines` as one file per run, cut at `cuts`, with `encoder` and `ingest` flags;
+/// returns the export.
+fn ingest_in_runs(
+    dir: &Path,
+    name: &str,
+    lines: &[&str],
+    cuts: &[usize],
+    encoder: &str,
+    flags: &[&str],
+) -> Vec<String> {
+    let data = dir.join(name);
+    let mut from = 0;
+    for (k, to) in cuts.iter().copied().chain([lines.len()]).enumerate() {
+        let file = dir.join(format!("{name}-run{k}.jsonl"));
+        std::fs::write(&file, lines[from..to].concat()).unwrap();
+        let mut args = vec!["--encoder", encoder, "ingest"];
+        args.extend(flags);
+        args.push(file.to_str().unwrap());
+        let (_, err, code) = nuntius(&data, &args);
+        assert_eq!(code, 0, "{err}");
+        from = to;
+    }
+    export_without_path(&data)
+}
+
+#[allow(clippy::unwrap_used)]
+fn check_runs_match(encoder: &str, articles: usize) {
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = nuntius_engine::synthetic::stream_jsonl(11, articles);
+    let lines: Vec<&str> = jsonl.split_inclusive('\n').collect();
+    let whole = ingest_in_runs(dir.path(), "whole", &lines, &[], encoder, &[]);
+    assert_eq!(whole.len(), articles);
+    let cuts = [articles / 7, articles / 3, articles / 2, articles * 4 / 5];
+    let daily = ingest_in_runs(dir.path(), "daily", &lines, &cuts, encoder, &[]);
+    let batch = ["--batch", "7"];
+    let batched = ingest_in_runs(dir.path(), "batch7", &lines, &cuts[1..2], encoder, &batch);
+    for (name, other) in [("five runs", &daily), ("--batch 7", &batched)] {
+        let differ = whole
+            .iter()
+            .zip(other.iter())
+            .filter(|(a, b)| a != b)
+            .count();
+        assert_eq!(
+            differ, 0,
+            "{name}: {differ} of {articles} export records differ"
+        );
+    }
+}
+
+// Issue "one engine": a stream ingested in one run, in five daily runs, or with another batch
+// size gives the same export, byte for byte.
+#[test]
+fn a_stream_in_daily_runs_exports_what_one_run_exports() {
+    check_runs_match("none", 2_500);
+}
+
+#[test]
+fn a_stream_in_daily_runs_exports_what_one_run_exports_with_the_transformer() {
+    if !model_present() {
+        return;
+    }
+    check_runs_match("transformer", 150);
+}
+
+#[test]
+fn config_resolves_flags_over_environment_over_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(
+        data.join("nuntius.toml"),
+        "encoder = \"none\"\n[limits]\nmax_text_chars = 5000\nmax_entities = 50\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_nuntius"))
+        .args([
+            "--data-dir",
+            data.to_str().unwrap(),
+            "--max-entities",
+            "7",
+            "config",
+        ])
+        .env("NUNTIUS_MAX_TEXT_CHARS", "6000")
+        .env_remove("NUNTIUS_ENCODER")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("encoder = \"none\""), "{text}");
+    assert!(text.contains("max_text_chars = 6000"), "{text}");
+    assert!(text.contains("max_entities = 7"), "{text}");
+    std::fs::write(data.join("nuntius.toml"), "[limits]\nmax_txt_chars = 1\n").unwrap();
+    let (_, err, code) = nuntius(&data, &["config"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("max_txt_chars"), "{err}");
+}
+
+// Regression: `nuntius export | head` printed "Broken pipe" and exited 1.
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("many.jsonl");
+    std::fs::write(&file, nuntius_engine::synthetic::stream_jsonl(3, 400)).unwrap();
+    let (_, err, code) = nuntius(
+        &data,
+        &["--encoder", "none", "ingest", file.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{err}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nuntius"))
+        .args([
+            "--data-dir",
+            data.to_str().unwrap(),
+            "export",
+            "--format",
+            "jsonl",
+            "--text",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("Broken pipe"), "{err}");
+}
+
+// Regression: CLI output passed escape sequences and NULs from article text to the terminal;
+// a missing input path must be reported while the other inputs are ingested.
+#[test]
+fn hostile_titles_are_escaped_and_missing_paths_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("evil.jsonl");
+    std::fs::write(
+        &file,
+        "{\"id\": \"e1\", \"title\": \"Lavrov \\u001b[2J\\u001b]0;owned\\u0007 a Ginevra\", \"text\": \"Il ministro Lavrov a Ginevra.\", \"lang\": \"english\"}\n",
+    )
+    .unwrap();
+    let missing = dir.path().join("missing.jsonl");
+    let (_, err, code) = nuntius(
+        &data,
+        &[
+            "--encoder",
+            "none",
+            "ingest",
+            missing.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("missing.jsonl") && err.contains("new 1"),
+        "{err}"
+    );
+    let (out, _, code) = nuntius(&data, &["stories"]);
+    assert_eq!(code, 0);
+    assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
+    assert!(out.contains("\\u{1b}[2J"), "{out}");
+    let a = &export(&data)[0];
+    assert_eq!(a["lang"], "en");
+}
+
+// Issue "hostile input": a malformed corpus (scripts/malformed-corpus.py) mixed with good records.
+// Every good record is stored once, every bad one is one error naming its file, the warnings
+// are counted, and the exit code says some records failed.
+#[test]
+fn a_malformed_corpus_keeps_every_good_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    let made = Command::new("python3")
+        .arg(repo_root().join("scripts/malformed-corpus.py"))
+        .arg(&corpus)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let expected: Value = serde_json::from_slice(&made.stdout).unwrap();
+    let expected = expected.as_object().unwrap();
+    let data = dir.path().join("data");
+    let (_, err, code) = nuntius(
+        &data,
+        &[
+            "--encoder",
+            "none",
+            "--max-record-bytes",
+            "400000",
+            "--max-text-chars",
+            "100000",
+            "ingest",
+            corpus.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 2, "{}", &err[..err.len().min(2000)]);
+    let sum = |key: &str| -> u64 { expected.values().map(|v| v[key].as_u64().unwrap()).sum() };
+    let summary = err.lines().find(|l| l.starts_with("read ")).unwrap_or("");
+    assert!(
+        summary.contains(&format!("new {}", sum("stored")))
+            && summary.contains(&format!("failed {}", sum("errors")))
+            && summary.contains(&format!("warnings {}", sum("warnings"))),
+        "{summary}"
+    );
+    let mut stored: std::collections::BTreeMap<String, u64> = Default::default();
+    for a in export(&data) {
+        let file = a["path"]
+            .as_str()
+            .unwrap_or("")
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
+            .to_string();
+        *stored.entry(file).or_default() += 1;
+    }
+    for (file, want) in expected {
+        let errors = err
+            .lines()
+            .filter(|l| l.starts_with("  failed: ") && l.contains(&format!("/{file}")))
+            .count() as u64;
+        assert_eq!(errors, want["errors"].as_u64().unwrap(), "errors of {file}");
+        let got = stored.get(file).copied().unwrap_or(0);
+        assert_eq!(got, want["stored"].as_u64().unwrap(), "stored from {file}");
+    }
 }
