@@ -10,3 +10,4 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
 NUNTIUS_KERNEL=portable cargo test -p nuntius-embed
+bash scripts/check-openapi.sh target/debug/nuntius

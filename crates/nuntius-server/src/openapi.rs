@@ -346,7 +346,8 @@ pub fn document() -> Value {
     );
     ingest_content.insert(
         crate::api::RAW_JSONL.into(),
-        json!({"schema": {"type": "string"}, "description": "One serialised RawArticle per line (what `nuntius ingest` forwards)."}),
+        // A media-type object has no `description` (OpenAPI 3.1): it belongs to the schema.
+        json!({"schema": {"type": "string", "description": "One serialised RawArticle per line (what `nuntius ingest` forwards)."}}),
     );
     json!({
         "openapi": "3.1.0",
