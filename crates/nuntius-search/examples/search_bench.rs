@@ -2,7 +2,7 @@
 //! docs/s, index size and query latency percentiles.
 //!
 //! `cargo run --release -p nuntius-search --example search_bench -- --docs 100000 \
-//!     --articles /work/shared/data/dice/articles.jsonl.gz`
+//!     --articles ../shared/data/dice/articles.jsonl.gz`
 //!
 //! With `--articles`, texts come from that JSONL(.gz) file (id, lang, title, text, source),
 //! cycled to reach N with fresh sequence numbers, stories and days; without it, synthetic

@@ -3,8 +3,8 @@
 //! ```sh
 //! # 1. a 100k-article corpus replicating the shared evaluation data (new ids, shifted dates)
 //! cargo run --release -p nuntius-server --example serve_bench -- generate /tmp/corpus100k.jsonl 100000 \
-//!     /work/shared/data/dice/articles.jsonl.gz /work/shared/data/semeval8/articles.jsonl.gz \
-//!     /work/shared/data/og2021/articles.jsonl.gz
+//!     ../shared/data/dice/articles.jsonl.gz ../shared/data/semeval8/articles.jsonl.gz \
+//!     ../shared/data/og2021/articles.jsonl.gz
 //! # 2. ingest it (same engine as `nuntius ingest /tmp/corpus100k.jsonl --data-dir /tmp/nuntius100k`)
 //! cargo run --release -p nuntius-server --example serve_bench -- ingest /tmp/nuntius100k /tmp/corpus100k.jsonl
 //! # 3. p50/p90/p99 of the story page, search and the story list over loopback HTTP
