@@ -21,6 +21,9 @@ pub const MAX_QUERY_BYTES: usize = 2048;
 /// Deeper parenthesised groups are refused before parsing: the query grammar recurses once per
 /// level, and a few hundred levels overflow a server thread's stack.
 pub const MAX_QUERY_NESTING: usize = 8;
+/// More operators (`AND`, `OR`, `NOT`, a leading `+` or `-`) are refused before parsing too: a
+/// chain of them (`NOT NOT NOT …`) nests the parsed query as deeply as parentheses do.
+pub const MAX_QUERY_OPERATORS: usize = 32;
 /// A word in the title counts this much more than one in the text.
 const TITLE_BOOST: f32 = 2.0;
 
@@ -130,6 +133,12 @@ impl QueryBuilder {
                 "query nests parentheses {depth} deep, at most {MAX_QUERY_NESTING} levels are searched"
             )));
         }
+        let operators = operator_count(&text);
+        if operators > MAX_QUERY_OPERATORS {
+            return Err(SearchError::InvalidQuery(format!(
+                "query has {operators} operators, at most {MAX_QUERY_OPERATORS} are searched"
+            )));
+        }
         if text.trim().is_empty() {
             return Ok(None);
         }
@@ -202,6 +211,19 @@ pub fn nesting_depth(text: &str) -> usize {
         }
     }
     deepest
+}
+
+/// How many operators a query text holds: `AND`/`OR`/`NOT` words and `+`/`-` signs.
+pub fn operator_count(text: &str) -> usize {
+    let words = text
+        .split_whitespace()
+        .filter(|w| matches!(*w, "AND" | "OR" | "NOT" | "&&" | "||"))
+        .count();
+    let signs = text
+        .chars()
+        .filter(|c| matches!(c, '+' | '-' | '!'))
+        .count();
+    words + signs
 }
 
 /// Blanks the query syntax nobody types on purpose in a news search (field names, ranges,

@@ -210,13 +210,16 @@ fn deeply_nested_queries_are_refused_on_a_small_stack() {
         format!("{}sicurezza{}", "(".repeat(2000), ")".repeat(40)),
         "-".repeat(2000),
         "NOT ".repeat(500),
+        "a AND ".repeat(300),
+        "+-".repeat(1000),
+        format!("{}x", "NOT (".repeat(8)),
         "\"(".repeat(1000),
     ];
     for text in hostile {
         let index = index.clone();
-        // A quarter of a tokio worker's stack: the bound must hold with room to spare.
+        // An eighth of a tokio worker's stack: the bounds must hold with room to spare.
         let outcome = std::thread::Builder::new()
-            .stack_size(512 * 1024)
+            .stack_size(256 * 1024)
             .spawn(move || index.search(&query(&text, None)).map(|_| ()))
             .expect("spawn")
             .join()
