@@ -36,11 +36,6 @@ impl Snapshot {
     pub fn load(store: &dyn Store) -> Result<Snapshot> {
         let mut articles = Vec::new();
         store.for_each_article(&mut |a| articles.push(a))?;
-        let by_seq = articles
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (a.seq, i))
-            .collect();
         let mut entities = BTreeMap::new();
         for e in store.entities()? {
             let rec: EntityRecord = serde_json::from_str(&e.record)
@@ -76,7 +71,6 @@ impl Snapshot {
             .collect();
         Ok(Snapshot::from_parts(
             articles,
-            by_seq,
             entities,
             event_story,
             event_evidence,
@@ -90,13 +84,17 @@ impl Snapshot {
     #[allow(clippy::too_many_arguments)]
     pub fn from_parts(
         articles: Vec<ArticleRow>,
-        by_seq: HashMap<u64, usize>,
         entities: BTreeMap<u64, EntityRecord>,
         event_story: BTreeMap<u64, u64>,
         event_evidence: BTreeMap<u64, String>,
         copies_from: BTreeMap<u64, Vec<(u64, u64, Vec<Passage>)>>,
         event_day: BTreeMap<u64, i64>,
     ) -> Snapshot {
+        let by_seq = articles
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.seq, i))
+            .collect();
         let mut story_continues = BTreeMap::new();
         for (event, evidence) in &event_evidence {
             if let Ok(d) = serde_json::from_str::<nuntius_cluster::StoryDecision>(evidence) {
@@ -157,16 +155,7 @@ impl Snapshot {
 
     /// An article's title without its site's name and section.
     pub fn clean_title(&self, a: &ArticleRow) -> String {
-        let k = source_key(a);
-        let domain = a
-            .url
-            .as_deref()
-            .and_then(nuntius_analysis::source::domain_of);
-        let names: Vec<&str> = [Some(k.as_str()), domain.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect();
-        self.affixes.strip(&k, &names, &a.title).to_string()
+        clean_title(&self.affixes, a)
     }
 
     /// An event's headline in its own language, if it has a title.
@@ -449,24 +438,27 @@ fn body_or_title(a: &ArticleRow) -> &str {
 /// and duplicates, then the lower seq), with the site's name and section stripped (affixes
 /// learned per source over every stored title). The event's own language is that of its
 /// representative article; each other language present gets its own, chosen the same way.
+/// An article's title without its site's name and section, as `affixes` learnt them.
+fn clean_title(affixes: &SiteAffixes, a: &ArticleRow) -> String {
+    let k = source_key(a);
+    let domain = a
+        .url
+        .as_deref()
+        .and_then(nuntius_analysis::source::domain_of);
+    let names: Vec<&str> = [Some(k.as_str()), domain.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    affixes.strip(&k, &names, &a.title).to_string()
+}
+
 #[allow(clippy::type_complexity)]
 fn event_headlines(
     articles: &[ArticleRow],
     affixes: &SiteAffixes,
     copies: &BTreeMap<u64, Vec<(u64, u64, Vec<Passage>)>>,
 ) -> (BTreeMap<u64, Vec<(String, String)>>, BTreeMap<u64, u64>) {
-    let clean = |a: &ArticleRow| -> String {
-        let k = source_key(a);
-        let domain = a
-            .url
-            .as_deref()
-            .and_then(nuntius_analysis::source::domain_of);
-        let names: Vec<&str> = [Some(k.as_str()), domain.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect();
-        affixes.strip(&k, &names, &a.title).to_string()
-    };
+    let clean = |a: &ArticleRow| clean_title(affixes, a);
     let mut by_event: BTreeMap<u64, Vec<&ArticleRow>> = BTreeMap::new();
     for a in articles {
         by_event.entry(a.event).or_default().push(a);

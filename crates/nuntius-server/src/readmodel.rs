@@ -213,14 +213,8 @@ fn snapshot_of(
             .or_default()
             .push((c.origin, c.chars, passages));
     }
-    let by_seq = articles
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (a.seq, i))
-        .collect();
     Ok(Snapshot::from_parts(
         articles,
-        by_seq,
         entities,
         event_story,
         event_evidence,
