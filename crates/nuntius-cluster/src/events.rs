@@ -191,14 +191,7 @@ impl Clusterer {
             contribution: w.w_entities * ent,
         });
         if !shared.is_empty() {
-            details.push(format!(
-                "shared entities: {}",
-                shared
-                    .iter()
-                    .map(|e| format!("#{e}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ));
+            details.push(shared_entities_detail(&shared));
         }
         let copy = if copied { 1.0 } else { 0.0 };
         signals.push(Signal {
@@ -276,4 +269,11 @@ pub(crate) fn in_window(day: Option<i64>, profile: &Profile, window: i64) -> boo
         (Some(d), Some(lo), Some(hi)) => d >= lo - window && d <= hi + window,
         _ => true,
     }
+}
+
+/// The evidence line naming shared entities (`shared entities: #3 #17`); the read side finds
+/// the ids in it, so its form lives in this one place.
+pub(crate) fn shared_entities_detail(shared: &[u64]) -> String {
+    let ids: Vec<String> = shared.iter().map(|e| format!("#{e}")).collect();
+    format!("shared entities: {}", ids.join(" "))
 }

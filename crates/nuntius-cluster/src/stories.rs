@@ -157,14 +157,7 @@ impl Clusterer {
         ];
         let mut details = vec![
             format!("through event {event}"),
-            format!(
-                "shared entities: {}",
-                shared
-                    .iter()
-                    .map(|e| format!("#{e}"))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            ),
+            crate::events::shared_entities_detail(&shared),
         ];
         if p.story_w_embedding > 0.0 {
             let closest = a.embedding.as_ref().and_then(|v| state.closest_member(v));

@@ -30,11 +30,6 @@ pub use client::{forward_ingest, running_server, ForwardOptions, RunningServer};
 pub use corpus::{generate_corpus, CorpusOptions, CorpusSummary};
 pub use error::{ApiError, ErrorCode, ServerError};
 
-/// Default bind address of `nuntius serve`.
-pub const DEFAULT_ADDR: &str = "127.0.0.1:7700";
-/// Default limit of an ingest request body.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 32 << 20;
-
 /// `nuntius serve` options, resolved by the CLI.
 #[derive(Clone)]
 pub struct ServeConfig {
