@@ -5,8 +5,7 @@ use nuntius_model::{ClusterId, Evidence, Signal};
 
 use crate::clusterer::{Clusterer, Weighted};
 use crate::features::ArticleFeatures;
-use crate::hasher::FastMap;
-use crate::postings::POSTINGS_WALKED;
+use crate::postings::Votes;
 use crate::profile::Profile;
 use crate::similarity::{cosine, push_time_signal};
 
@@ -103,33 +102,24 @@ impl Clusterer {
         copy_events: &[ClusterId],
         near: &[(f64, ClusterId)],
     ) -> Vec<ClusterId> {
-        let mut votes: FastMap<ClusterId, f32> = FastMap::default();
+        let mut votes = Votes::default();
         for t in self.probe_terms(a) {
             if let Some(list) = self.term_postings.get(&t) {
-                let w = self.idf(self.term_df.get(&t));
-                for ev in list.iter().rev().take(POSTINGS_WALKED) {
-                    *votes.entry(*ev).or_default() += w;
-                }
+                votes.walk(Some(list), self.idf(self.term_df.get(&t)));
             }
         }
         for (e, _) in &a.entities {
             if let Some(list) = self.entity_postings.get(e) {
-                let w = self.idf(self.entity_df.get(e));
-                for ev in list.iter().rev().take(POSTINGS_WALKED) {
-                    *votes.entry(*ev).or_default() += w;
-                }
+                votes.walk(Some(list), self.idf(self.entity_df.get(e)));
             }
         }
         for ev in copy_events {
-            *votes.entry(*ev).or_default() += 1e6;
+            votes.add(*ev, 1e6);
         }
         let window = self.params.event_window_days;
         // Rank by votes first; the time window is checked only until enough candidates pass.
-        let mut ranked: Vec<(f32, ClusterId)> = votes.into_iter().map(|(ev, v)| (v, ev)).collect();
-        ranked.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
-        let mut out: Vec<ClusterId> = ranked
-            .into_iter()
-            .map(|(_, ev)| ev)
+        let mut out: Vec<ClusterId> = votes
+            .ranked()
             .filter(|ev| {
                 self.events
                     .get(ev)

@@ -15,7 +15,7 @@ use crate::clusterer::Clusterer;
 use crate::events::EventState;
 use crate::features::{ArticleFeatures, StoryDecision};
 use crate::hasher::{FastMap, FixedMap};
-use crate::postings::POSTINGS_WALKED;
+use crate::postings::Votes;
 use crate::profile::Profile;
 use crate::similarity::push_time_signal;
 
@@ -90,31 +90,22 @@ impl Clusterer {
     /// rare names and terms, dated, within the continuation window, most votes first.
     fn evidence_events(&self, profile: &Profile, day: Option<i64>) -> Vec<ClusterId> {
         let p = &self.params;
-        let mut votes: FastMap<ClusterId, f32> = FastMap::default();
+        let mut votes = Votes::default();
         let mut keys: Vec<(u64, bool)> = profile.entities.keys().map(|e| (*e, true)).collect();
         keys.extend(profile.terms.keys().map(|t| (*t, false)));
         keys.sort_unstable();
         for (k, entity) in keys {
-            let (list, w) = if entity {
-                (
+            if entity {
+                votes.walk(
                     self.entity_postings.get(&k),
                     self.idf(self.entity_df.get(&k)),
-                )
+                );
             } else {
-                (self.term_postings.get(&k), self.idf(self.term_df.get(&k)))
-            };
-            for ev in list
-                .into_iter()
-                .flat_map(|l| l.iter().rev().take(POSTINGS_WALKED))
-            {
-                *votes.entry(*ev).or_default() += w;
+                votes.walk(self.term_postings.get(&k), self.idf(self.term_df.get(&k)));
             }
         }
-        let mut ranked: Vec<(f32, ClusterId)> = votes.into_iter().map(|(e, v)| (v, e)).collect();
-        ranked.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
-        ranked
-            .into_iter()
-            .map(|(_, e)| e)
+        votes
+            .ranked()
             .filter(|e| {
                 // An undated event never speaks for its story to a dated one: it could tie two
                 // threads together without anything to say they are one in time. Between undated
