@@ -35,7 +35,9 @@ impl EntityRecord {
     pub fn name(&self) -> String {
         if let Some(code) = self.key.strip_prefix("place:") {
             let gaz = Gazetteer::builtin();
-            if let Some(id) = gaz.place(&fold(code)) {
+            // By code, not by name: "UA" is no name of Ukraine, so a lookup of the folded code
+            // left Ukraine named after its first spelling ("Ucraina").
+            if let Some(id) = gaz.place_by_code(code) {
                 return gaz.place_name(id).to_string();
             }
         }
@@ -177,6 +179,11 @@ impl Registry {
                             && !self.by_key.contains_key(&format!("name:{folded}"))
                             && !is_acronym(&m.surface) =>
                         {
+                            continue
+                        }
+                        // A frequent common word of the language ("Stato", "Latest") that names
+                        // no known person is a noun written with a capital.
+                        None if !is_acronym(&m.surface) && gaz.is_common_word(single, lang) => {
                             continue
                         }
                         None if m.kind == EntityKind::Person => self.find_or_create(
@@ -481,6 +488,26 @@ mod tests {
         )[0]
         .0;
         assert_eq!(r.get(id).unwrap().name(), "Sergey Lavrov");
+    }
+
+    #[test]
+    fn places_take_the_gazetteer_name_in_every_spelling() {
+        // Regression: Ukraine was shown as "Ucraina", its first spelling, because the display
+        // name looked the code "UA" up as a name.
+        let mut r = Registry::default();
+        let it = r.resolve(&[m("Ucraina", EntityKind::Place)], Some("it"))[0].0;
+        let ru = r.resolve(&[m("Украины", EntityKind::Unknown)], Some("ru"))[0].0;
+        let en = r.resolve(&[m("Ukraine", EntityKind::Place)], Some("en"))[0].0;
+        assert_eq!((it, ru), (en, en));
+        assert_eq!(
+            r.get(it).map(EntityRecord::name).as_deref(),
+            Some("Ukraine")
+        );
+        let geneva = r.resolve(&[m("Ginevra", EntityKind::Place)], Some("it"))[0].0;
+        assert_eq!(
+            r.get(geneva).map(EntityRecord::name).as_deref(),
+            Some("Geneva")
+        );
     }
 
     #[test]

@@ -25,11 +25,15 @@ pub struct Gazetteer {
     /// Per place: stable code (`RU`, `geonames:2660646`) and English name.
     places: Vec<(Box<str>, Box<str>)>,
     place_keys: HashMap<Box<str>, PlaceId, FxBuild>,
+    /// Stable code -> place, for naming a stored `place:<code>` entity.
+    place_codes: HashMap<Box<str>, PlaceId, FxBuild>,
     max_place_words: usize,
     given_names: HashSet<Box<str>, FxBuild>,
     org_cues: HashSet<Box<str>, FxBuild>,
     /// Folded word -> bit set over `languages` where it is never a name.
     non_names: HashMap<Box<str>, u64, FxBuild>,
+    /// Folded word -> bit set over `languages` where it is a frequent common word.
+    common_words: HashMap<Box<str>, u64, FxBuild>,
     languages: Vec<Box<str>>,
     malformed: usize,
 }
@@ -42,6 +46,7 @@ pub struct Counts {
     pub given_names: usize,
     pub org_cues: usize,
     pub non_names: usize,
+    pub common_words: usize,
     pub languages: usize,
     /// Input lines or fields that were skipped because they did not parse.
     pub malformed: usize,
@@ -51,6 +56,7 @@ const PLACES_GZ: &[u8] = include_bytes!("../data/places.tsv.gz");
 const GIVEN_NAMES_GZ: &[u8] = include_bytes!("../data/given_names.txt.gz");
 const ORG_CUES_TSV: &str = include_str!("../data/org_cues.tsv");
 const NON_NAMES_TSV: &str = include_str!("../data/non_names.tsv");
+const COMMON_WORDS_GZ: &[u8] = include_bytes!("../data/common_words.tsv.gz");
 
 /// Languages whose code is an alias of another in the non-name table.
 const LANGUAGE_ALIASES: &[(&str, &str)] = &[("nb", "no"), ("nn", "no"), ("me", "sr")];
@@ -63,7 +69,9 @@ impl Gazetteer {
             let mut malformed = 0;
             let places = gunzip(PLACES_GZ, &mut malformed);
             let given = gunzip(GIVEN_NAMES_GZ, &mut malformed);
+            let common = gunzip(COMMON_WORDS_GZ, &mut malformed);
             let mut g = Gazetteer::parse(&places, &given, ORG_CUES_TSV, NON_NAMES_TSV);
+            g.add_common_words(&common);
             g.malformed += malformed;
             g
         })
@@ -81,10 +89,12 @@ impl Gazetteer {
         let mut g = Gazetteer {
             places: Vec::new(),
             place_keys: HashMap::default(),
+            place_codes: HashMap::default(),
             max_place_words: 1,
             given_names: HashSet::default(),
             org_cues: HashSet::default(),
             non_names: HashMap::default(),
+            common_words: HashMap::default(),
             languages: Vec::new(),
             malformed: 0,
         };
@@ -124,6 +134,26 @@ impl Gazetteer {
         g
     }
 
+    /// Adds a common-word table (`lang<TAB>word word …`, the format of
+    /// `data/common_words.tsv.gz`); lines that do not parse are counted as malformed.
+    pub fn add_common_words(&mut self, table: &str) {
+        let mut malformed = 0;
+        for (lang, words) in word_table(table, &mut malformed) {
+            let Some(bit) = self.language_bit_or_insert(lang) else {
+                malformed += 1;
+                continue;
+            };
+            for word in words.split(' ') {
+                if is_folded(word) && !word.is_empty() && !word.contains(' ') {
+                    *self.common_words.entry(word.into()).or_insert(0) |= bit;
+                } else {
+                    malformed += 1;
+                }
+            }
+        }
+        self.malformed += malformed;
+    }
+
     fn parse_places(&mut self, text: &str) {
         for line in data_lines(text) {
             let mut fields = line.split('\t');
@@ -143,6 +173,7 @@ impl Gazetteer {
             };
             let id = PlaceId(index);
             self.places.push((code.into(), name.into()));
+            self.place_codes.entry(code.into()).or_insert(id);
             for key in keys.split('|') {
                 if key.is_empty() || !is_folded(key) {
                     self.malformed += 1;
@@ -193,10 +224,9 @@ impl Gazetteer {
         self.places.get(id.0 as usize).map_or("", |p| &p.0)
     }
 
-    /// The place with this stable code, if any (linear scan: not for hot paths).
+    /// The place with this stable code, if any.
     pub fn place_by_code(&self, code: &str) -> Option<PlaceId> {
-        let index = self.places.iter().position(|p| &*p.0 == code)?;
-        u32::try_from(index).ok().map(PlaceId)
+        self.place_codes.get(code).copied()
     }
 
     /// Most words in any place key: the longest window worth trying.
@@ -228,6 +258,19 @@ impl Gazetteer {
         }
     }
 
+    /// True for a frequent common word of `lang` ("stato", "despre", "latest"): a capitalised
+    /// one standing alone is more likely a noun written with a capital than a name. False when
+    /// the language is unknown or has no table.
+    pub fn is_common_word(&self, folded: &str, lang: Option<&str>) -> bool {
+        let (Some(&mask), Some(bit)) = (
+            self.common_words.get(folded),
+            lang.and_then(|l| self.language_mask(l)),
+        ) else {
+            return false;
+        };
+        mask & bit != 0
+    }
+
     fn language_mask(&self, lang: &str) -> Option<u64> {
         // "pt-BR", "sr_Latn" -> primary subtag.
         let primary = lang.split(['-', '_']).next().unwrap_or(lang);
@@ -250,6 +293,7 @@ impl Gazetteer {
             given_names: self.given_names.len(),
             org_cues: self.org_cues.len(),
             non_names: self.non_names.len(),
+            common_words: self.common_words.len(),
             languages: self.languages.len(),
             malformed: self.malformed,
         }
