@@ -102,6 +102,32 @@ fn check_seeds(encoder: &str) {
         listing.contains("[copies 001_c10b4a053a7048bd]"),
         "{listing}"
     );
+    // The story's first seven entities are the story's people, countries and alliance under
+    // their proper names (issue: "Ucraina", "Esteri" and "Stato" were chips).
+    let (json, err, code) = nuntius(dir.path(), &["stories", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let card: Value = serde_json::from_str(json.lines().next().unwrap_or("")).unwrap();
+    let mut top: Vec<&str> = card["top_entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(7)
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    top.sort_unstable();
+    assert_eq!(
+        top,
+        [
+            "Antony Blinken",
+            "NATO",
+            "Russia",
+            "Sergey Lavrov",
+            "Ukraine",
+            "United States",
+            "Vladimir Putin"
+        ],
+        "{json}"
+    );
     assert_eq!(arts.len(), 5);
     let langs: Vec<&str> = arts.iter().map(|a| a["lang"].as_str().unwrap()).collect();
     assert_eq!(langs.iter().filter(|l| **l == "it").count(), 4, "{langs:?}");
