@@ -181,11 +181,6 @@ impl Registry {
                         {
                             continue
                         }
-                        // A frequent common word of the language ("Stato", "Latest") that names
-                        // no known person is a noun written with a capital.
-                        None if !is_acronym(&m.surface) && gaz.is_common_word(single, lang) => {
-                            continue
-                        }
                         None if m.kind == EntityKind::Person => self.find_or_create(
                             format!("person:{single}"),
                             EntityKind::Person,

@@ -373,7 +373,12 @@ fn trim_common_words(
             part.remove(0);
         }
     }
-    if part.iter().any(|(_, w)| gaz.org_cue(&fold(w))) {
+    // A surname that is also a word closes a person's name: "Mario Rossi" stays whole.
+    if part.iter().any(|(_, w)| gaz.org_cue(&fold(w)))
+        || part
+            .first()
+            .is_some_and(|(_, w)| gaz.is_given_name(&fold(w)))
+    {
         return;
     }
     while part.len() >= 2 && part.last().is_some_and(common) {
@@ -459,7 +464,7 @@ mod tests {
     #[test]
     fn common_words_written_capitalised_are_not_names() {
         // Regression: "Stato", "Paesi" and a lone "Ministero" were chips of the seeds' story.
-        let got = names("Il ministro degli Esteri e il segretario di Stato sono a Roma. I Paesi della NATO e gli altri paesi. Il Ministero ha risposto, e Matteo Renzi anche, e il Dipartimento di Stato, e gli Stati Uniti.");
+        let got = names("Il ministro degli Esteri e il segretario di Stato sono a Roma. I Paesi della NATO e gli altri paesi. Il Ministero ha risposto, e Matteo Renzi anche, e il Dipartimento di Stato, e gli Stati Uniti, e Paolo Conte.");
         for common in ["Esteri", "Stato", "Paesi", "Ministero"] {
             assert!(!got.iter().any(|(s, _)| s == common), "{common}: {got:?}");
         }

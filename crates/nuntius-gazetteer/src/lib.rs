@@ -258,9 +258,8 @@ impl Gazetteer {
         }
     }
 
-    /// True for a frequent common word of `lang` ("stato", "despre", "latest"): a capitalised
-    /// one standing alone is more likely a noun written with a capital than a name. False when
-    /// the language is unknown or has no table.
+    /// True for a frequent common word of `lang` ("stato", "despre", "latest"); it may still
+    /// be a surname or a town (rossi, carpi). False when the language is unknown or has no table.
     pub fn is_common_word(&self, folded: &str, lang: Option<&str>) -> bool {
         let (Some(&mask), Some(bit)) = (
             self.common_words.get(folded),

@@ -18,8 +18,8 @@ surnames of one country's politicians (Salvini, Iohannis): dictionaries list tho
 if at all. Languages without a Debian Hunspell dictionary get no list. Gazetteer places and
 given names are never listed. Output is deterministic: same inputs, same bytes.
 
-Needs the Debian packages hunspell and hunspell-{it,ro,en-us,fr,es,pt-pt,de-de,nl,pl,cs,sv,da,
-hu,ca,hr,sk,no,lv,lt,sl,ru,uk,bg} (bookworm versions).
+Needs the Debian packages hunspell and hunspell-{it,ro,en-us,en-gb,fr,es,pt-pt,pt-br,de-de,nl,
+pl,cs,sv,da,hu,ca,hr,sk,no,lv,lt,sl,ru,uk,bg} (bookworm versions).
 """
 
 import gzip
@@ -38,7 +38,8 @@ DATA = os.path.join(os.path.dirname(HERE), "data")
 TOP = 20_000
 CROSS_TOP = 30_000
 MAX_OTHERS = 2
-DICTIONARIES = {"en": "en_US", "it": "it_IT", "fr": "fr_FR", "es": "es_ES", "pt": "pt_PT",
+# A word counts as spelled right when any of its language's dictionaries accepts it.
+DICTIONARIES = {"en": "en_US,en_GB", "it": "it_IT", "fr": "fr_FR", "es": "es_ES", "pt": "pt_PT,pt_BR",
                 "de": "de_DE", "nl": "nl_NL", "ro": "ro_RO", "pl": "pl_PL", "cs": "cs_CZ",
                 "sv": "sv_SE", "da": "da_DK", "hu": "hu_HU", "ca": "ca", "hr": "hr_HR",
                 "sk": "sk_SK", "nb": "nb_NO", "lv": "lv_LV", "lt": "lt_LT", "sl": "sl_SI",
@@ -63,10 +64,14 @@ def gazetteer_keys():
 
 
 def misspelled(lang, words):
-    """The words the language's Hunspell dictionary rejects, as written (lowercase)."""
-    out = subprocess.run(["hunspell", "-d", DICTIONARIES[lang], "-l"], input="\n".join(words),
-                         capture_output=True, text=True, check=True, encoding="utf-8")
-    return set(out.stdout.split())
+    """The words every Hunspell dictionary of the language rejects, as written (lowercase)."""
+    rejected = None
+    for dictionary in DICTIONARIES[lang].split(","):
+        out = subprocess.run(["hunspell", "-d", dictionary, "-l"], input="\n".join(words),
+                             capture_output=True, text=True, check=True, encoding="utf-8")
+        these = set(out.stdout.split())
+        rejected = these if rejected is None else rejected & these
+    return rejected
 
 
 def main():
