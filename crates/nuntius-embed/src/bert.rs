@@ -279,7 +279,12 @@ impl Bert {
         } = &mut buffers;
         for layer in &self.layers {
             layer.qkv.forward(x, rows, k, &mut scratch, qkv);
-            self.attention(qkv, &batch.segments, context, keys_t, probs);
+            let shape = AttentionShape {
+                hidden: self.config.hidden,
+                heads: self.config.heads,
+                fast: k.is_integer(),
+            };
+            Bert::attention(&shape, qkv, &batch.segments, context, keys_t, probs);
             layer
                 .attention_out
                 .forward(context, rows, k, &mut scratch, attn);
@@ -323,27 +328,27 @@ impl Bert {
     /// changes speed, not bits.
     #[inline(always)]
     fn attention(
-        &self,
+        shape: &AttentionShape,
         data: &[f32],
         segments: &[Range<usize>],
         context: &mut Vec<f32>,
         keys_t: &mut Vec<f32>,
         probs: &mut Vec<f32>,
     ) {
-        let h = self.config.hidden;
-        let hd = h / self.config.heads;
+        let h = shape.hidden;
+        let hd = h / shape.heads;
         let scale = 1.0 / (hd as f32).sqrt();
         let width = 3 * h;
         let rows = data.len() / width;
         // Every value of `context` and `probs` that is read was written first; the padding
         // of `keys_t` is zeroed here.
         context.resize(rows * h, 0.0);
-        let fast = self.kernel.is_integer();
+        let fast = shape.fast;
         for seg in segments {
             let len = seg.len();
             let padded = len.next_multiple_of(KEY_PAD);
             probs.resize(QUERY_GROUP * padded, 0.0f32);
-            for head in 0..self.config.heads {
+            for head in 0..shape.heads {
                 let (q0, k0, v0) = (head * hd, h + head * hd, 2 * h + head * hd);
                 keys_t.clear();
                 keys_t.resize(hd * padded, 0.0f32);
@@ -400,6 +405,14 @@ impl Bert {
             }
         }
     }
+}
+
+/// What [`Bert::attention`] needs of the model: widths, and whether to use the fast
+/// math functions (the integer kernels do; the f32 reference path uses the library's).
+struct AttentionShape {
+    hidden: usize,
+    heads: usize,
+    fast: bool,
 }
 
 /// Activation buffers of one forward pass, sized at the first layer and reused.
@@ -590,4 +603,99 @@ fn lane_sum(xs: &[f32]) -> f32 {
 /// Exact (erf) GELU, as BERT uses.
 fn gelu(x: f32) -> f32 {
     0.5 * x * (1.0 + libm::erff(x * std::f32::consts::FRAC_1_SQRT_2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Attention as plainly as it can be written, with the same order of float operations.
+    fn naive_attention(
+        shape: &AttentionShape,
+        data: &[f32],
+        segments: &[Range<usize>],
+    ) -> Vec<f32> {
+        let h = shape.hidden;
+        let hd = h / shape.heads;
+        let scale = 1.0 / (hd as f32).sqrt();
+        let width = 3 * h;
+        let mut context = vec![0.0f32; data.len() / width * h];
+        for seg in segments {
+            for head in 0..shape.heads {
+                for t in seg.clone() {
+                    let mut p: Vec<f32> = seg
+                        .clone()
+                        .map(|s| {
+                            let mut acc = 0.0f32;
+                            for d in 0..hd {
+                                acc += data[t * width + head * hd + d]
+                                    * data[s * width + h + head * hd + d];
+                            }
+                            acc * scale
+                        })
+                        .collect();
+                    let max = p.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x));
+                    for v in p.iter_mut() {
+                        *v = if shape.fast {
+                            math::exp(*v - max)
+                        } else {
+                            (*v - max).exp()
+                        };
+                    }
+                    let inv = 1.0 / lane_sum(&p);
+                    for v in p.iter_mut() {
+                        *v *= inv;
+                    }
+                    for d in 0..hd {
+                        let mut acc = 0.0f32;
+                        for (j, s) in seg.clone().enumerate() {
+                            acc += p[j] * data[s * width + 2 * h + head * hd + d];
+                        }
+                        context[t * h + head * hd + d] = acc;
+                    }
+                }
+            }
+        }
+        context
+    }
+
+    // Pins that padding the keys and grouping the queries changed speed only, not one bit.
+    #[test]
+    fn attention_gives_the_bits_of_the_plain_order() {
+        let mut state = 0x2545_f491_u32;
+        let mut next = || {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (state >> 8) as f32 / (1u32 << 24) as f32 * 6.0 - 3.0
+        };
+        for (hidden, heads) in [(96, 3), (24, 2), (40, 4)] {
+            let lens = [1usize, 3, 16, 17, 40, 5, 64, 70];
+            let mut segments = Vec::new();
+            let mut start = 0;
+            for len in lens {
+                segments.push(start..start + len);
+                start += len;
+            }
+            let data: Vec<f32> = (0..start * 3 * hidden).map(|_| next()).collect();
+            for fast in [true, false] {
+                let shape = AttentionShape {
+                    hidden,
+                    heads,
+                    fast,
+                };
+                let (mut context, mut keys_t, mut probs) = (Vec::new(), Vec::new(), Vec::new());
+                Bert::attention(
+                    &shape,
+                    &data,
+                    &segments,
+                    &mut context,
+                    &mut keys_t,
+                    &mut probs,
+                );
+                let want = naive_attention(&shape, &data, &segments);
+                let got: Vec<u32> = context.iter().map(|v| v.to_bits()).collect();
+                let want: Vec<u32> = want.iter().map(|v| v.to_bits()).collect();
+                assert_eq!(got, want, "hidden {hidden}, heads {heads}, fast {fast}");
+            }
+        }
+    }
 }
