@@ -394,6 +394,10 @@ impl Engine {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        // Follows are read per batch: one added meanwhile (by the API) matches from the next.
+        let follows = self.store.follows()?;
+        batch.follow_matches =
+            crate::follows::match_batch(&follows, &batch.articles, &self.events_story)?;
         self.store
             .write_batch(&batch)
             .context("writing a batch to the store")?;

@@ -8,6 +8,7 @@ pub mod admit;
 pub mod datadir;
 pub mod embedding;
 pub mod engine;
+pub mod follows;
 pub mod ingest;
 pub mod settings;
 pub mod synthetic;

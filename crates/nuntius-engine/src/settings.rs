@@ -118,6 +118,37 @@ impl Default for ServeSettings {
     }
 }
 
+/// `[follow]`: webhook delivery of follows' matches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FollowSettings {
+    /// Tries per webhook call (1..5); after the last failure it is logged as failed.
+    pub webhook_attempts: u32,
+    /// Milliseconds before the first retry; each later retry waits twice as long.
+    pub backoff_base_ms: u64,
+    /// Seconds a receiver has to connect and answer.
+    pub webhook_timeout_secs: u64,
+    /// Seconds `ingest` (and `crawl --once`) spend at their end delivering queued calls; what is
+    /// left stays queued for the next run or `serve`.
+    pub deliver_secs: u64,
+    /// The server's address as readers reach it (`https://news.example.org`), for links in feeds
+    /// and webhook payloads; unset, `http://` and `serve.addr`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_url: Option<String>,
+}
+
+impl Default for FollowSettings {
+    fn default() -> FollowSettings {
+        FollowSettings {
+            webhook_attempts: 5,
+            backoff_base_ms: 2000,
+            webhook_timeout_secs: 10,
+            deliver_secs: 60,
+            public_url: None,
+        }
+    }
+}
+
 /// Everything resolved.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -126,6 +157,7 @@ pub struct Settings {
     pub ingest: IngestSettings,
     pub limits: LimitSettings,
     pub serve: ServeSettings,
+    pub follow: FollowSettings,
 }
 
 /// A config file that cannot be used, with the reason.
@@ -188,6 +220,15 @@ impl Settings {
                 "serve.request_timeout_secs",
                 self.serve.request_timeout_secs,
             ),
+            (
+                "follow.webhook_attempts",
+                u64::from(self.follow.webhook_attempts),
+            ),
+            ("follow.backoff_base_ms", self.follow.backoff_base_ms),
+            (
+                "follow.webhook_timeout_secs",
+                self.follow.webhook_timeout_secs,
+            ),
         ];
         for (name, value) in positive {
             if value == 0 {
@@ -200,6 +241,19 @@ impl Settings {
                 crate::engine::MAX_BATCH
             ));
         }
+        if self.follow.webhook_attempts > 5 {
+            return Err("`follow.webhook_attempts` is at most 5".to_string());
+        }
+        if self.follow.backoff_base_ms > 3_600_000 {
+            return Err("`follow.backoff_base_ms` is at most 3600000 (an hour)".to_string());
+        }
+        if let Some(u) = &self.follow.public_url {
+            if !(u.starts_with("http://") || u.starts_with("https://")) || u.len() > 2048 {
+                return Err(format!(
+                    "`follow.public_url` {u:?} is not an http(s) URL such as https://news.example.org"
+                ));
+            }
+        }
         if self.serve.addr.parse::<std::net::SocketAddr>().is_err() {
             return Err(format!(
                 "`serve.addr` {:?} is not an address such as 127.0.0.1:7700",
@@ -207,6 +261,14 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// The base of links in feeds and webhook payloads.
+    pub fn public_url(&self) -> String {
+        match &self.follow.public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.serve.addr),
+        }
     }
 
     /// The resolved settings as a config file would say them.
@@ -272,6 +334,8 @@ mod tests {
             ("[ingest]\nbatch = 0", "ingest.batch"),
             ("[ingest]\nbatch = 4096", "ingest.batch"),
             ("encoder = \"bert\"", "bert"),
+            ("[follow]\nwebhook_attempts = 9", "follow.webhook_attempts"),
+            ("[follow]\nbackoff = 1", "backoff"),
         ] {
             let e = Settings::from_toml(text).unwrap_err();
             assert!(e.contains(says), "{text}: {e}");

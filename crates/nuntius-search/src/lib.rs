@@ -252,6 +252,20 @@ impl SearchIndex {
         })
     }
 
+    /// The newest articles (highest seq first) matching `q`'s text and filters, at most
+    /// `limit`; `q.limit` and `q.offset` are not used. Follows and feeds list matches by arrival.
+    pub fn newest_matching(&self, q: &SearchQuery, limit: usize) -> Result<Vec<u64>, SearchError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let searcher = self.reader.searcher();
+        let built = self.queries.build(&searcher, q)?;
+        let top = tantivy::collector::TopDocs::with_limit(limit)
+            .order_by_u64_field("seq", tantivy::Order::Desc);
+        let found = searcher.search(&*built.query, &top)?;
+        Ok(found.into_iter().filter_map(|(seq, _)| seq).collect())
+    }
+
     fn story_hits(
         &self,
         searcher: &Searcher,

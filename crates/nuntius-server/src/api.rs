@@ -14,7 +14,7 @@ use axum::extract::{MatchedPath, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{delete, get, post, MethodRouter};
 use axum::{Json, Router};
 use nuntius_model::RawArticle;
 use nuntius_readers::{read_stream, ReadOptions};
@@ -48,6 +48,41 @@ pub fn api_routes() -> Vec<(Method, &'static str, MethodRouter<S>)> {
         (Method::GET, "/api/entities", get(list_entities)),
         (Method::GET, "/api/entities/{id}", get(entity)),
         (Method::GET, "/api/search", get(search)),
+        (
+            Method::POST,
+            "/api/follows",
+            post(crate::follows::create_follow),
+        ),
+        (
+            Method::GET,
+            "/api/follows",
+            get(crate::follows::list_follows),
+        ),
+        (
+            Method::DELETE,
+            "/api/follows/{id}",
+            delete(crate::follows::remove_follow),
+        ),
+        (
+            Method::GET,
+            "/api/follows/{id}/deliveries",
+            get(crate::follows::deliveries),
+        ),
+        (
+            Method::GET,
+            "/feeds/follows/{file}",
+            get(crate::feeds::follow_feed),
+        ),
+        (
+            Method::GET,
+            "/feeds/stories/{file}",
+            get(crate::feeds::story_feed),
+        ),
+        (
+            Method::GET,
+            "/feeds/search.atom",
+            get(crate::feeds::search_feed),
+        ),
         (Method::GET, "/api/openapi.json", get(openapi)),
         (Method::GET, "/healthz", get(health)),
         (Method::GET, "/metrics", get(metrics)),
@@ -60,6 +95,7 @@ pub const UI_ROUTES: &[&str] = &[
     "/stories/{id}",
     "/articles/{id}",
     "/entities/{id}",
+    "/following",
     "/assets/app.js",
     "/assets/style.css",
 ];
@@ -85,6 +121,7 @@ pub fn router(shared: S) -> Router {
         .route("/stories/{id}", get(crate::ui::page))
         .route("/articles/{id}", get(crate::ui::page))
         .route("/entities/{id}", get(crate::ui::page))
+        .route("/following", get(crate::ui::page))
         .route("/assets/app.js", get(crate::ui::script))
         .route("/assets/style.css", get(crate::ui::style))
         .fallback(not_found)
@@ -136,7 +173,7 @@ async fn method_not_allowed() -> ApiError {
 /// Runs store work off the async threads, within the request's time budget. A request over
 /// budget is answered 503 at once; its blocking work finishes in the background (SQLite reads
 /// cannot be interrupted), bounded by the reader connections it holds.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     s: S,
     f: impl FnOnce(&Shared) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -160,7 +197,10 @@ fn path(p: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
         .map_err(|e| ApiError::InvalidQuery(e.body_text()))
 }
 
-fn numeric_id(p: Result<Path<String>, PathRejection>, what: &str) -> Result<u64, ApiError> {
+pub(crate) fn numeric_id(
+    p: Result<Path<String>, PathRejection>,
+    what: &str,
+) -> Result<u64, ApiError> {
     let raw = path(p)?;
     raw.parse()
         .map_err(|_| ApiError::InvalidQuery(format!("{what} id must be a number, not {raw:?}")))
@@ -177,7 +217,7 @@ fn page(offset: Option<usize>, limit: Option<usize>) -> Result<(usize, usize), A
 }
 
 /// `YYYY-MM-DD` to a day number.
-fn parse_day(s: &str, name: &str) -> Result<i64, ApiError> {
+pub(crate) fn parse_day(s: &str, name: &str) -> Result<i64, ApiError> {
     let bad = || ApiError::InvalidQuery(format!("{name} must be a date YYYY-MM-DD, not {s:?}"));
     let y: i32 = s.get(0..4).and_then(|v| v.parse().ok()).ok_or_else(bad)?;
     let m: u8 = s.get(5..7).and_then(|v| v.parse().ok()).ok_or_else(bad)?;
@@ -369,7 +409,7 @@ async fn entity(
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SearchParams {
+pub(crate) struct SearchParams {
     q: Option<String>,
     lang: Option<String>,
     source: Option<String>,
@@ -380,7 +420,32 @@ struct SearchParams {
     limit: Option<usize>,
 }
 
+/// The text and filters of a search request (the page is the caller's).
+pub(crate) fn search_filters(p: &SearchParams) -> Result<SearchQuery, ApiError> {
+    Ok(SearchQuery {
+        text: p.q.clone().unwrap_or_default(),
+        lang: p.lang.clone(),
+        source: p.source.clone(),
+        from_day: p
+            .from
+            .as_deref()
+            .map(|v| parse_day(v, "from"))
+            .transpose()?,
+        to_day: p.to.as_deref().map(|v| parse_day(v, "to")).transpose()?,
+        entity: p.entity,
+        ..SearchQuery::default()
+    })
+}
+
 fn run_search(s: &Shared, q: &SearchQuery) -> Result<nuntius_search::SearchResults, ApiError> {
+    on_index(s, |index| index.search(q))
+}
+
+/// Runs `f` on the search index, its errors mapped to the API's.
+pub(crate) fn on_index<T>(
+    s: &Shared,
+    f: impl FnOnce(&nuntius_search::SearchIndex) -> Result<T, nuntius_search::SearchError>,
+) -> Result<T, ApiError> {
     let Some(index) = &s.search else {
         return Err(ApiError::SearchUnavailable(
             s.search_error
@@ -391,7 +456,7 @@ fn run_search(s: &Shared, q: &SearchQuery) -> Result<nuntius_search::SearchResul
     let index = index
         .read()
         .map_err(|_| ApiError::Internal("search index poisoned".into()))?;
-    index.search(q).map_err(|e| match e {
+    f(&index).map_err(|e| match e {
         nuntius_search::SearchError::InvalidQuery(m) => ApiError::InvalidQuery(m),
         other => ApiError::SearchUnavailable(other.to_string()),
     })
@@ -404,18 +469,9 @@ async fn search(
     let p = query(q)?;
     let (offset, limit) = page(p.offset, p.limit)?;
     let query = SearchQuery {
-        text: p.q.clone().unwrap_or_default(),
-        lang: p.lang.clone(),
-        source: p.source.clone(),
-        from_day: p
-            .from
-            .as_deref()
-            .map(|v| parse_day(v, "from"))
-            .transpose()?,
-        to_day: p.to.as_deref().map(|v| parse_day(v, "to")).transpose()?,
-        entity: p.entity,
         limit,
         offset,
+        ..search_filters(&p)?
     };
     blocking(s, move |s| {
         let results = run_search(s, &query)?;
@@ -450,7 +506,7 @@ async fn search(
 }
 
 /// Compares the bearer token in constant time.
-fn check_token(s: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn check_token(s: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(ApiError::MissingToken);
     };

@@ -117,6 +117,10 @@ pub struct Shared {
     jobs: Mutex<Option<mpsc::Sender<WriteJob>>>,
     writer_state: Mutex<WriterState>,
     pub(crate) indexed_seq: AtomicU64,
+    /// Where links in feeds and webhook payloads point (`follow.public_url`).
+    pub(crate) public_url: String,
+    /// Wakes the webhook deliverer after an ingest (`webhooks.rs`).
+    pub(crate) deliveries: Arc<crate::webhooks::Wake>,
 }
 
 impl Shared {
@@ -222,6 +226,7 @@ impl Shared {
 pub struct App {
     shared: Arc<Shared>,
     writer: Option<JoinHandle<()>>,
+    deliverer: Option<JoinHandle<()>>,
 }
 
 fn search_dir(data_dir: &Path) -> PathBuf {
@@ -280,6 +285,8 @@ impl App {
                 WriterState::Off
             }),
             indexed_seq: AtomicU64::new(indexed_seq),
+            public_url: config.settings.public_url(),
+            deliveries: Arc::default(),
         });
         let writer = if config.writer {
             let s = shared.clone();
@@ -294,7 +301,28 @@ impl App {
         } else {
             None
         };
-        Ok(App { shared, writer })
+        // The writer's process delivers the webhooks its placements queue.
+        let deliverer = if config.writer {
+            let (dir, follow, base) = (
+                config.data_dir.clone(),
+                config.settings.follow.clone(),
+                shared.public_url.clone(),
+            );
+            let wake = shared.deliveries.clone();
+            Some(
+                std::thread::Builder::new()
+                    .name("nuntius-webhooks".into())
+                    .spawn(move || crate::webhooks::run_deliverer(&dir, &follow, &base, wake))
+                    .map_err(ServerError::io("cannot start the webhook thread"))?,
+            )
+        } else {
+            None
+        };
+        Ok(App {
+            shared,
+            writer,
+            deliverer,
+        })
     }
 
     pub fn shared(&self) -> Arc<Shared> {
@@ -335,6 +363,10 @@ impl App {
             jobs.take();
         }
         if let Some(handle) = self.writer.take() {
+            let _ = handle.join();
+        }
+        self.shared.deliveries.stop();
+        if let Some(handle) = self.deliverer.take() {
             let _ = handle.join();
         }
     }
@@ -400,6 +432,7 @@ fn ingest(
     if summary.new > 0 {
         index_new_articles(shared, reads)?;
         shared.refresh_catalog(reads)?;
+        shared.deliveries.wake();
     }
     Ok(IngestReport::from_summary(&summary, errors))
 }

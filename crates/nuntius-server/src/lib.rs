@@ -11,10 +11,13 @@ pub mod bench;
 pub mod client;
 pub mod corpus;
 pub mod error;
+pub mod feeds;
+pub mod follows;
 pub mod metrics;
 pub mod openapi;
 pub mod readmodel;
 pub mod ui;
+pub mod webhooks;
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -165,9 +168,18 @@ fn raise_descriptor_limit(connections: usize) {
 }
 
 fn random_token() -> std::io::Result<String> {
-    let mut bytes = [0u8; 24];
+    random_hex(24)
+}
+
+/// `n` random bytes from the kernel, in hex (tokens, webhook secrets).
+pub(crate) fn random_hex(n: usize) -> std::io::Result<String> {
+    let mut bytes = vec![0u8; n];
     std::fs::File::open("/dev/urandom")?.read_exact(&mut bytes)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex(&bytes))
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn write_private(path: &Path, content: &str) -> std::io::Result<()> {

@@ -7,6 +7,7 @@
 mod integration {
     pub mod api;
     pub mod common;
+    pub mod follows;
     pub mod openapi;
     pub mod ui;
 }

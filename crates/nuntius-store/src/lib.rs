@@ -4,6 +4,7 @@
 //! Rows are plain data; structured parts (features, evidence, entity spellings) travel as JSON text
 //! so this crate does not depend on the stages that produce them.
 
+pub mod follows;
 pub mod read;
 mod sqlite;
 
@@ -111,6 +112,8 @@ pub struct Batch {
     pub boilerplate: Vec<(String, u64)>,
     /// `(source, line hash, seq)`: the line became boilerplate with article `seq`.
     pub boilerplate_since: Vec<(String, u64, u64)>,
+    /// Articles of this batch that follows matched (`follows.rs`).
+    pub follow_matches: Vec<follows::MatchRow>,
 }
 
 /// How often a line was seen in one source's documents, and since which article it counts as
@@ -124,7 +127,7 @@ pub struct LineStat {
 }
 
 /// The storage interface. Implementations must keep a batch all-or-nothing.
-pub trait Store {
+pub trait Store: follows::FollowStore {
     fn write_batch(&mut self, batch: &Batch) -> Result<()>;
     /// Calls `f` with every article in arrival order.
     fn for_each_article(&self, f: &mut dyn FnMut(ArticleRow)) -> Result<()>;

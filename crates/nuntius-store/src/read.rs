@@ -427,6 +427,7 @@ mod tests {
             }],
             boilerplate: vec![],
             boilerplate_since: vec![],
+            follow_matches: vec![],
         })
         .unwrap();
         s

@@ -6,8 +6,9 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::{ArticleRow, Batch, CopyRow, EntityRow, EventRow, LineStat, Result, Store, StoreError};
 
-/// Version 2 added `boilerplate.since`; version 1 stores are migrated in place on open.
-const SCHEMA_VERSION: i64 = 2;
+/// Version 2 added `boilerplate.since`, version 4 the follow tables (`follows.rs`); older stores
+/// are migrated in place on open.
+const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -39,12 +40,15 @@ CREATE TABLE IF NOT EXISTS boilerplate (
 ";
 
 /// Steps from each older schema version to the next, run in one transaction.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    // Lines already boilerplate in a version 1 store count as known from the start.
-    "ALTER TABLE boilerplate ADD COLUMN since INTEGER;
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        // Lines already boilerplate in a version 1 store count as known from the start.
+        "ALTER TABLE boilerplate ADD COLUMN since INTEGER;
      UPDATE boilerplate SET since = 0 WHERE docs >= 3;",
-)];
+    ),
+    (3, crate::follows::MIGRATION_3),
+];
 
 /// SQLite-backed [`Store`].
 pub struct SqliteStore {
@@ -75,8 +79,7 @@ impl SqliteStore {
         Self::init(conn, ":memory:")
     }
 
-    /// The connection, for the read-side queries in `read.rs`.
-    #[allow(dead_code)]
+    /// The connection, for the read-side queries in `read.rs` and the follows.
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
     }
@@ -117,6 +120,8 @@ impl SqliteStore {
             _ => {}
         }
         conn.execute_batch(SCHEMA).map_err(err("creating schema"))?;
+        conn.execute_batch(crate::follows::SCHEMA)
+            .map_err(err("creating the follow tables"))?;
         conn.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?1)",
             [SCHEMA_VERSION.to_string()],
@@ -145,9 +150,9 @@ fn migrate(conn: &Connection, from: i64) -> Result<()> {
     })
 }
 
-const ARTICLE_COLUMNS: &str = "seq, id, path, record, url, title, text, lang, published, published_from, day, source, cited_source, content_hash, duplicate_of, event, features, evidence, entities";
+pub(crate) const ARTICLE_COLUMNS: &str = "seq, id, path, record, url, title, text, lang, published, published_from, day, source, cited_source, content_hash, duplicate_of, event, features, evidence, entities";
 
-fn article_from_row(r: &Row<'_>) -> rusqlite::Result<ArticleRow> {
+pub(crate) fn article_from_row(r: &Row<'_>) -> rusqlite::Result<ArticleRow> {
     Ok(ArticleRow {
         seq: r.get::<_, i64>(0)? as u64,
         id: r.get(1)?,
@@ -252,6 +257,7 @@ impl Store for SqliteStore {
                     .execute(params![source, *hash as i64, *seq as i64])
                     .map_err(err("writing boilerplate statistics"))?;
             }
+            crate::follows::write_matches(&tx, &batch.follow_matches)?;
         }
         tx.commit().map_err(err("committing a batch"))
     }
@@ -414,6 +420,7 @@ mod tests {
             }],
             boilerplate: vec![("x.com".into(), 7), ("x.com".into(), 7)],
             boilerplate_since: vec![("x.com".into(), 7, 2)],
+            follow_matches: Vec::new(),
         };
         s.write_batch(&batch).unwrap();
         assert_eq!(s.article_count().unwrap(), 2);
@@ -461,6 +468,23 @@ mod tests {
         drop(s);
         // Opening again is a no-op.
         assert!(SqliteStore::open(&path).is_ok());
+    }
+
+    #[test]
+    fn a_version_2_store_gets_the_follow_tables() {
+        use crate::follows::{FollowStore, FollowTarget, NewFollow};
+        let dir = tempfile::tempdir().unwrap();
+        let path = store_file(&dir, "2", "");
+        let s = SqliteStore::open(&path).unwrap();
+        let f = s
+            .add_follow(&NewFollow {
+                target: FollowTarget::Story(3),
+                webhook: None,
+                secret: None,
+                created_at: 0,
+            })
+            .unwrap();
+        assert_eq!(s.follows().unwrap(), vec![f]);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! and print benchmark and evaluation figures.
 
 mod eval;
+mod follow;
 mod terminal;
 
 use std::io::{self, IsTerminal, Write};
@@ -113,6 +114,11 @@ enum Command {
     },
     /// Full-text search over titles and clean text; results grouped by story.
     Search(SearchArgs),
+    /// Follow a search, an entity or a story: an Atom feed of its new articles and webhooks.
+    Follow {
+        #[command(subcommand)]
+        what: follow::FollowCommand,
+    },
     /// One JSON object per article, in ingest order.
     Export {
         #[arg(long, value_enum, default_value = "jsonl")]
@@ -321,6 +327,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let started = Instant::now();
             let summary = ingest(&mut engine, &paths, &settings, io::stderr().is_terminal())?;
             print_summary(&summary, started.elapsed().as_secs_f64());
+            drop(engine);
+            follow::deliver_after_ingest(&cli.data_dir, &settings);
             Ok(if summary.failed.is_empty() {
                 ExitCode::SUCCESS
             } else {
@@ -456,6 +464,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Search(q) => {
             search(&cli.data_dir, q)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Follow { what } => {
+            follow::run(&cli.data_dir, what)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Model {

@@ -50,6 +50,95 @@ async function api(path) {
   return body;
 }
 
+// The write token, kept in this browser only (set on the Following page).
+const TOKEN_KEY = "nuntius-token";
+function token() { return localStorage.getItem(TOKEN_KEY) || ""; }
+
+async function authed(method, path, body) {
+  const headers = { Accept: "application/json", Authorization: "Bearer " + token() };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  let reply = null;
+  try { reply = await response.json(); } catch (_) { reply = null; }
+  if (!response.ok) {
+    const message = reply && reply.error ? reply.error.code + ": " + reply.error.message : "HTTP " + response.status;
+    throw new Error(message);
+  }
+  return reply;
+}
+
+// A button that follows `what` (a POST /api/follows body) and then links its Atom feed.
+function followButton(what) {
+  const status = el("span", { class: "follow-status muted", role: "status" });
+  const button = el("button", { type: "button", class: "follow-button" }, "Follow");
+  button.addEventListener("click", async () => {
+    if (!token()) {
+      status.replaceChildren("Set the write token on the ", el("a", { href: "/following" }, "Following"), " page first.");
+      return;
+    }
+    button.disabled = true;
+    try {
+      const made = await authed("POST", "/api/follows", what);
+      status.replaceChildren("Following · ", el("a", { class: "feed-link", href: made.feed }, "Atom feed"));
+    } catch (error) {
+      button.disabled = false;
+      status.replaceChildren(String(error.message || error));
+    }
+  });
+  return el("span", { class: "follow" }, button, " ", status);
+}
+
+// Entries of a follow's Atom feed (newest first) as {seq, title, href}.
+async function feedEntries(path) {
+  const response = await fetch(path, { headers: { Accept: "application/atom+xml" } });
+  if (!response.ok) throw new Error("feed " + path + ": HTTP " + response.status);
+  const xml = new DOMParser().parseFromString(await response.text(), "application/xml");
+  return Array.from(xml.getElementsByTagName("entry")).map((entry) => {
+    const id = (entry.getElementsByTagName("id")[0] || {}).textContent || "";
+    const title = (entry.getElementsByTagName("title")[0] || {}).textContent || "";
+    const summary = (entry.getElementsByTagName("summary")[0] || {}).textContent || "";
+    const alternate = Array.from(entry.getElementsByTagName("link")).find((l) => l.getAttribute("rel") === "alternate");
+    const href = alternate ? new URL(alternate.getAttribute("href"), location.href).pathname : "/";
+    return { seq: Number(id.split(":").pop()) || 0, title, summary, href };
+  });
+}
+
+// Each follow with the items that are new since this browser last showed it.
+async function followingPage() {
+  document.title = "Following · nuntius";
+  const field = el("input", { type: "password", name: "token", autocomplete: "off", "aria-label": "Write token", placeholder: "write token" });
+  field.value = token();
+  const form = el("form", { id: "token-form", class: "token-form" }, field, el("button", { type: "submit" }, "Save token"));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    localStorage.setItem(TOKEN_KEY, field.value.trim());
+    route();
+  });
+  if (!token()) {
+    show(el("h1", {}, "Following"), el("p", { class: "muted" }, "Follows need the server's write token (DATA_DIR/serve.token)."), form);
+    return;
+  }
+  const list = await authed("GET", "/api/follows");
+  const seen = JSON.parse(localStorage.getItem("nuntius-seen") || "{}");
+  const items = [];
+  for (const f of list.follows) {
+    const entries = await feedEntries(f.feed);
+    const last = Number(seen[f.id] || 0);
+    const fresh = entries.filter((e) => e.seq > last);
+    seen[f.id] = entries.reduce((m, e) => Math.max(m, e.seq), last);
+    items.push(el("li", { class: "following", "data-follow": f.id },
+      el("h2", {}, f.label),
+      el("p", { class: "muted" }, `${fresh.length} new since your last visit · ${f.matches} in all · `,
+        el("a", { class: "feed-link", href: f.feed }, "Atom feed")),
+      el("ul", { class: "new-items" }, fresh.map((e) => el("li", {},
+        el("a", { href: e.href }, e.title), e.summary ? el("span", { class: "muted" }, " · " + e.summary) : null)))));
+  }
+  localStorage.setItem("nuntius-seen", JSON.stringify(seen));
+  show(el("h1", {}, "Following"),
+    list.follows.length ? el("ol", { id: "follows", class: "follows" }, items) : el("p", { class: "muted" }, "No follows yet: use Follow on a story, entity or search page."),
+    form);
+}
+
 function show(...nodes) {
   const main = document.getElementById("main");
   main.replaceChildren(...nodes);
@@ -138,8 +227,11 @@ async function searchPage(q, lang, offset) {
         el("li", {},
           el("a", { href: articleHref(h.id) }, h.title || h.id),
           el("p", { class: "snippet" }, highlighted(h.snippet, h.highlights))))))));
+  const filter = { query: q };
+  if (lang) filter.lang = lang;
   show(
     el("h1", {}, `Search: “${q}”`),
+    followButton(filter),
     el("p", { class: "muted" }, `${results.total_hits} articles in ${results.total_stories} stories`),
     list,
     pager(results.total_stories, offset, PAGE, (o) => navigate("/?" + new URLSearchParams({ q, lang, offset: String(o) }))));
@@ -242,7 +334,7 @@ async function storyPage(id) {
   document.title = s.headline + " · nuntius";
   const order = Object.keys(s.languages || {});
   const events = el("ol", { id: "events", class: "events" }, d.events.map((ev) =>
-    el("li", { class: "event", "data-event": ev.event },
+    el("li", { class: "event", id: "event-" + ev.event, "data-event": ev.event },
       el("h3", {}, (ev.date ? ev.date : "undated") + " · event " + ev.event + " · " + ev.article_count + " articles"),
       el("ul", { class: "articles" }, ev.articles.map(articleRow)),
       ev.more_articles ? el("p", { class: "muted" }, `… and ${ev.more_articles} more`) : null,
@@ -261,6 +353,7 @@ async function storyPage(id) {
   show(
     el("p", {}, el("a", { href: "/" }, "← all stories")),
     el("h1", { id: "story-headline" }, s.headline),
+    followButton({ story: s.id }),
     el("div", { class: "meta" }, languageBadges(s.languages), el("span", {}, s.articles + " articles"),
       el("span", {}, s.events + " events"), el("span", {}, s.independent_sources + " independent of " + s.sources + " sources"),
       el("span", {}, dateRange(s))),
@@ -310,6 +403,7 @@ async function entityPage(id) {
   document.title = e.name + " · nuntius";
   show(
     el("h1", {}, e.name),
+    followButton({ entity: e.id }),
     el("p", { class: "muted" }, `${e.kind}, mentioned in ${e.article_count} articles`),
     el("h2", {}, "Spellings"),
     el("ul", { class: "spellings" }, e.spellings.map((s) => el("li", {}, `${s.spelling} (${s.count})`))),
@@ -329,6 +423,7 @@ function route() {
   if ((m = path.match(/^\/stories\/([^/]+)$/))) work = storyPage(decodeURIComponent(m[1]));
   else if ((m = path.match(/^\/articles\/([^/]+)$/))) work = articlePage(decodeURIComponent(m[1]));
   else if ((m = path.match(/^\/entities\/([^/]+)$/))) work = entityPage(decodeURIComponent(m[1]));
+  else if (path === "/following") work = followingPage();
   else work = storiesPage(params);
   work.catch(showError);
 }
@@ -353,6 +448,8 @@ document.addEventListener("DOMContentLoaded", () => {
   document.body.addEventListener("click", (event) => {
     const link = event.target.closest("a");
     if (!link || link.origin !== location.origin || event.ctrlKey || event.metaKey || event.button !== 0) return;
+    // Feeds are documents of their own, not pages of the app.
+    if (link.pathname.startsWith("/feeds/")) return;
     event.preventDefault();
     navigate(link.pathname + link.search);
   });

@@ -31,6 +31,12 @@ pub struct Fixture {
 }
 
 pub fn seeded_with_limit(max_body_bytes: usize) -> Fixture {
+    let mut s = nuntius_engine::Settings::default();
+    s.serve.max_body_bytes = max_body_bytes;
+    seeded_with_settings(s)
+}
+
+pub fn seeded_with_settings(settings: nuntius_engine::Settings) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = SqliteStore::open(&store_path(dir.path())).unwrap();
@@ -48,11 +54,7 @@ pub fn seeded_with_limit(max_body_bytes: usize) -> Fixture {
     let app = App::open(AppConfig {
         data_dir: dir.path().to_path_buf(),
         token: TOKEN.to_string(),
-        settings: {
-            let mut s = nuntius_engine::Settings::default();
-            s.serve.max_body_bytes = max_body_bytes;
-            s
-        },
+        settings,
         writer: true,
         embedder: None,
     })

@@ -351,5 +351,37 @@ fn a_person_reads_the_seed_story_in_chromium() {
         "{texts:?}"
     );
     driver.screenshot(&shots.join("search.png"));
+
+    // Follow the search: the Following page asks for the token first.
+    driver.click(&driver.wait_for("button.follow-button", 1)[0]);
+    driver.wait_for(".follow-status a[href='/following']", 1);
+    driver.open(&format!("{base}/following"));
+    let field = driver.wait_for("#token-form input[name=token]", 1);
+    driver.type_into(&field[0], TOKEN);
+    driver.click(&driver.find_all("#token-form button")[0]);
+    driver.wait_for("#token-form", 1);
+    driver.open(&format!("{base}/?q=garanzie+di+sicurezza"));
+    driver.click(&driver.wait_for("button.follow-button", 1)[0]);
+    driver.wait_for(".follow-status a.feed-link", 1);
+    // A later article that matches shows on the Following page as new, once.
+    let r = f.post(
+        "/api/articles",
+        Some(TOKEN),
+        "{\"id\":\"later\",\"title\":\"Nuove garanzie di sicurezza per Kiev\",\"text\":\"Le garanzie di sicurezza restano al centro dei colloqui.\",\"lang\":\"it\",\"date\":\"2022-02-05\"}\n",
+    );
+    assert_eq!(r.json()["new"], 1);
+    driver.open(&format!("{base}/following"));
+    let fresh = driver.wait_for("#follows .new-items li", 1);
+    assert_eq!(fresh.len(), 1);
+    assert!(driver
+        .text(&fresh[0])
+        .contains("Nuove garanzie di sicurezza per Kiev"));
+    driver.screenshot(&shots.join("following.png"));
+    driver.open(&format!("{base}/following"));
+    let page = driver.wait_for("#follows .following", 1);
+    assert!(driver
+        .text(&page[0])
+        .contains("0 new since your last visit"));
+    assert!(driver.find_all("#follows .new-items li").is_empty());
     eprintln!("screenshots in {}", shots.display());
 }
