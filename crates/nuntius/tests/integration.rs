@@ -639,3 +639,142 @@ fn a_malformed_corpus_keeps_every_good_record() {
         assert_eq!(got, want["stored"].as_u64().unwrap(), "stored from {file}");
     }
 }
+
+/// A webhook receiver on 127.0.0.1: answers 500 to its first `fail_first` calls, then 204, and
+/// keeps each call's signature header and body.
+fn webhook_receiver(
+    fail_first: usize,
+) -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<(String, String, u16)>>>,
+) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let calls = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = calls.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let (mut length, mut signature) = (0usize, String::new());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                if lower.starts_with("x-nuntius-signature:") {
+                    signature = line[20..].trim().to_string();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let mut calls = seen.lock().unwrap();
+            let status = if calls.len() < fail_first { 500 } else { 204 };
+            calls.push((
+                signature,
+                String::from_utf8_lossy(&body).into_owned(),
+                status,
+            ));
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            );
+        }
+    });
+    (url, calls)
+}
+
+#[test]
+fn an_entity_follow_sees_later_ingests_and_ingest_delivers_its_webhooks() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    seeds_with(&data, "none");
+    std::fs::write(
+        data.join("nuntius.toml"),
+        "[follow]\nbackoff_base_ms = 10\n",
+    )
+    .unwrap();
+    let (_, list, _) = nuntius(&data, &["export", "--format", "jsonl"]);
+    let lavrov = list
+        .lines()
+        .flat_map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["entities"]
+                .as_array()
+                .unwrap()
+                .clone()
+        })
+        .find(|e| e["name"] == "Sergey Lavrov")
+        .expect("Lavrov")["id"]
+        .as_u64()
+        .unwrap()
+        .to_string();
+    let (url, calls) = webhook_receiver(1);
+    let (out, err, code) = nuntius(
+        &data,
+        &["follow", "add", "--entity", &lavrov, "--webhook", &url],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("feed: /feeds/follows/1.atom"), "{out}");
+    assert!(out.contains("webhook secret"), "{out}");
+    let (_, err, code) = nuntius(&data, &["follow", "add", "--story", "424242"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no story 424242"), "{err}");
+
+    let later = dir.path().join("later.jsonl");
+    std::fs::write(
+        &later,
+        concat!(
+            "{\"id\":\"l1\",\"title\":\"Lavrov a Ginevra\",\"text\":\"Il ministro degli Esteri russo Sergey Lavrov è arrivato a Ginevra.\",\"lang\":\"it\"}\n",
+            "{\"id\":\"l2\",\"title\":\"Festa della castagna\",\"text\":\"A Cuneo si apre la festa della castagna.\",\"lang\":\"it\"}\n",
+            "{\"id\":\"l3\",\"title\":\"Lavrov risponde\",\"text\":\"Sergey Lavrov ha risposto alle proposte americane.\",\"lang\":\"it\"}\n",
+        ),
+    )
+    .unwrap();
+    let (_, err, code) = nuntius(
+        &data,
+        &["--encoder", "none", "ingest", later.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("webhooks: delivered 2, retried 1, failed 0, still queued 0"),
+        "{err}"
+    );
+    let got = calls.lock().unwrap().clone();
+    let ids: Vec<String> = got
+        .iter()
+        .map(|(_, body, _)| {
+            serde_json::from_str::<Value>(body).unwrap()["article"]["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ids, ["l1", "l1", "l3"]);
+    assert!(
+        got.iter()
+            .all(|(sig, _, _)| sig.starts_with("sha256=") && sig.len() == 71),
+        "{got:?}"
+    );
+
+    let (out, _, _) = nuntius(&data, &["follow", "list", "--json"]);
+    let listed: Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (listed["kind"].as_str(), listed["matches"].as_u64()),
+        (Some("entity"), Some(2))
+    );
+    let (out, _, _) = nuntius(&data, &["follow", "log", "1"]);
+    assert!(
+        out.contains("attempt 1: the receiver answered 500"),
+        "{out}"
+    );
+    assert!(out.contains("attempt 2: HTTP 204"), "{out}");
+    let (out, _, code) = nuntius(&data, &["follow", "remove", "1"]);
+    assert_eq!((code, out.trim()), (0, "removed follow 1"));
+    let (out, _, _) = nuntius(&data, &["follow", "list"]);
+    assert!(out.is_empty(), "{out}");
+}
