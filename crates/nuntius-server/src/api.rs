@@ -48,6 +48,21 @@ pub fn api_routes() -> Vec<(Method, &'static str, MethodRouter<S>)> {
         (Method::GET, "/api/entities", get(list_entities)),
         (Method::GET, "/api/entities/{id}", get(entity)),
         (Method::GET, "/api/search", get(search)),
+        (
+            Method::GET,
+            "/api/sources",
+            get(crate::sources::list_sources),
+        ),
+        (
+            Method::POST,
+            "/api/sources",
+            post(crate::sources::add_sources),
+        ),
+        (
+            Method::DELETE,
+            "/api/sources",
+            axum::routing::delete(crate::sources::remove_source),
+        ),
         (Method::GET, "/api/openapi.json", get(openapi)),
         (Method::GET, "/healthz", get(health)),
         (Method::GET, "/metrics", get(metrics)),
@@ -60,6 +75,7 @@ pub const UI_ROUTES: &[&str] = &[
     "/stories/{id}",
     "/articles/{id}",
     "/entities/{id}",
+    "/sources",
     "/assets/app.js",
     "/assets/style.css",
 ];
@@ -85,6 +101,7 @@ pub fn router(shared: S) -> Router {
         .route("/stories/{id}", get(crate::ui::page))
         .route("/articles/{id}", get(crate::ui::page))
         .route("/entities/{id}", get(crate::ui::page))
+        .route("/sources", get(crate::ui::page))
         .route("/assets/app.js", get(crate::ui::script))
         .route("/assets/style.css", get(crate::ui::style))
         .fallback(not_found)
@@ -136,7 +153,7 @@ async fn method_not_allowed() -> ApiError {
 /// Runs store work off the async threads, within the request's time budget. A request over
 /// budget is answered 503 at once; its blocking work finishes in the background (SQLite reads
 /// cannot be interrupted), bounded by the reader connections it holds.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     s: S,
     f: impl FnOnce(&Shared) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -450,7 +467,7 @@ async fn search(
 }
 
 /// Compares the bearer token in constant time.
-fn check_token(s: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn check_token(s: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Err(ApiError::MissingToken);
     };

@@ -12,6 +12,7 @@ pub enum ErrorCode {
     StoryNotFound,
     ArticleNotFound,
     EntityNotFound,
+    SourceNotFound,
     RouteNotFound,
     MethodNotAllowed,
     InvalidQuery,
@@ -32,6 +33,7 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     ErrorCode::StoryNotFound,
     ErrorCode::ArticleNotFound,
     ErrorCode::EntityNotFound,
+    ErrorCode::SourceNotFound,
     ErrorCode::RouteNotFound,
     ErrorCode::MethodNotAllowed,
     ErrorCode::InvalidQuery,
@@ -55,6 +57,7 @@ impl ErrorCode {
             StoryNotFound => ("story_not_found", StatusCode::NOT_FOUND),
             ArticleNotFound => ("article_not_found", StatusCode::NOT_FOUND),
             EntityNotFound => ("entity_not_found", StatusCode::NOT_FOUND),
+            SourceNotFound => ("source_not_found", StatusCode::NOT_FOUND),
             RouteNotFound => ("route_not_found", StatusCode::NOT_FOUND),
             MethodNotAllowed => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED),
             InvalidQuery => ("invalid_query", StatusCode::BAD_REQUEST),
@@ -89,6 +92,8 @@ pub enum ApiError {
     ArticleNotFound(String),
     #[error("no entity {0}")]
     EntityNotFound(u64),
+    #[error("no source {0}")]
+    SourceNotFound(String),
     #[error("no route {0}")]
     RouteNotFound(String),
     #[error("method not allowed")]
@@ -123,6 +128,7 @@ impl ApiError {
             ApiError::StoryNotFound(_) => ErrorCode::StoryNotFound,
             ApiError::ArticleNotFound(_) => ErrorCode::ArticleNotFound,
             ApiError::EntityNotFound(_) => ErrorCode::EntityNotFound,
+            ApiError::SourceNotFound(_) => ErrorCode::SourceNotFound,
             ApiError::RouteNotFound(_) => ErrorCode::RouteNotFound,
             ApiError::MethodNotAllowed => ErrorCode::MethodNotAllowed,
             ApiError::InvalidQuery(_) => ErrorCode::InvalidQuery,

@@ -6,31 +6,31 @@ use serde_json::{json, Value};
 
 use crate::error::ERROR_CODES;
 
-fn nullable(kind: &str) -> Value {
+pub(crate) fn nullable(kind: &str) -> Value {
     json!({"type": [kind, "null"]})
 }
 
-fn array_of(items: Value) -> Value {
+pub(crate) fn array_of(items: Value) -> Value {
     json!({"type": "array", "items": items})
 }
 
-fn r(name: &str) -> Value {
+pub(crate) fn r(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
 
-fn object(required: &[&str], properties: Value) -> Value {
+pub(crate) fn object(required: &[&str], properties: Value) -> Value {
     json!({"type": "object", "required": required, "properties": properties})
 }
 
-fn ok(schema: Value, description: &str) -> Value {
+pub(crate) fn ok(schema: Value, description: &str) -> Value {
     json!({"description": description, "content": {"application/json": {"schema": schema}}})
 }
 
-fn error(description: &str) -> Value {
+pub(crate) fn error(description: &str) -> Value {
     ok(r("Error"), description)
 }
 
-fn query_param(name: &str, kind: &str, description: &str) -> Value {
+pub(crate) fn query_param(name: &str, kind: &str, description: &str) -> Value {
     json!({"name": name, "in": "query", "required": false, "schema": {"type": kind}, "description": description})
 }
 
@@ -349,7 +349,7 @@ pub fn document() -> Value {
         // A media-type object has no `description` (OpenAPI 3.1): it belongs to the schema.
         json!({"schema": {"type": "string", "description": "One serialised RawArticle per line (what `nuntius ingest` forwards)."}}),
     );
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "nuntius",
@@ -418,5 +418,7 @@ pub fn document() -> Value {
             "schemas": schemas(),
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
-    })
+    });
+    crate::sources::document(&mut doc);
+    doc
 }

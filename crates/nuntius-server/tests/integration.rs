@@ -8,5 +8,6 @@ mod integration {
     pub mod api;
     pub mod common;
     pub mod openapi;
+    pub mod sources;
     pub mod ui;
 }

@@ -5,8 +5,10 @@
 //! so this crate does not depend on the stages that produce them.
 
 pub mod read;
+mod sources;
 mod sqlite;
 
+pub use sources::{FetchRow, SourceRow};
 pub use sqlite::SqliteStore;
 
 /// Store errors, with the operation that failed.

@@ -6,8 +6,9 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::{ArticleRow, Batch, CopyRow, EntityRow, EventRow, LineStat, Result, Store, StoreError};
 
-/// Version 2 added `boilerplate.since`; version 1 stores are migrated in place on open.
-const SCHEMA_VERSION: i64 = 2;
+/// Version 2 added `boilerplate.since`, version 3 the crawler's `sources` and `fetches`; older
+/// stores are migrated in place on open.
+const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -39,19 +40,22 @@ CREATE TABLE IF NOT EXISTS boilerplate (
 ";
 
 /// Steps from each older schema version to the next, run in one transaction.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    // Lines already boilerplate in a version 1 store count as known from the start.
-    "ALTER TABLE boilerplate ADD COLUMN since INTEGER;
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        // Lines already boilerplate in a version 1 store count as known from the start.
+        "ALTER TABLE boilerplate ADD COLUMN since INTEGER;
      UPDATE boilerplate SET since = 0 WHERE docs >= 3;",
-)];
+    ),
+    (2, crate::sources::SCHEMA),
+];
 
 /// SQLite-backed [`Store`].
 pub struct SqliteStore {
     conn: Connection,
 }
 
-fn err(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+pub(crate) fn err(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |source| StoreError::Sqlite { context, source }
 }
 
@@ -66,6 +70,10 @@ impl SqliteStore {
             .map_err(err("enabling WAL"))?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(err("setting synchronous"))?;
+        // The crawler's and the server's small writes (sources, fetch records) come from
+        // connections beside the engine's: wait for its batch rather than fail.
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(err("setting the busy timeout"))?;
         Self::init(conn, &path.display().to_string())
     }
 
@@ -76,9 +84,12 @@ impl SqliteStore {
     }
 
     /// The connection, for the read-side queries in `read.rs`.
-    #[allow(dead_code)]
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
     }
 
     fn init(conn: Connection, shown: &str) -> Result<SqliteStore> {
@@ -117,6 +128,8 @@ impl SqliteStore {
             _ => {}
         }
         conn.execute_batch(SCHEMA).map_err(err("creating schema"))?;
+        conn.execute_batch(crate::sources::SCHEMA)
+            .map_err(err("creating the crawler's tables"))?;
         conn.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?1)",
             [SCHEMA_VERSION.to_string()],

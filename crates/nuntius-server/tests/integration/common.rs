@@ -55,6 +55,7 @@ pub fn seeded_with_limit(max_body_bytes: usize) -> Fixture {
         },
         writer: true,
         embedder: None,
+        crawl: false,
     })
     .unwrap();
     app.wait_until_ready(Duration::from_secs(60)).unwrap();
