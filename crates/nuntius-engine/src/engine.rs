@@ -756,14 +756,14 @@ fn source_key(raw: &RawArticle) -> String {
     source_key_opt(raw).unwrap_or_default()
 }
 
-/// An article's identity: its own id, else its URL, else (text files) the file stem the reader
+/// An article's identity: its own id, else its canonical URL (`nuntius_web::canonical_url`), else (text files) the file stem the reader
 /// put in `id`, else a hash of its content.
 pub fn identity(raw: &RawArticle) -> String {
     if let Some(id) = raw.id.as_deref().filter(|s| !s.trim().is_empty()) {
         return id.to_string();
     }
     if let Some(url) = raw.url.as_deref().filter(|s| !s.trim().is_empty()) {
-        return url.to_string();
+        return nuntius_web::canonical_url(url);
     }
     let content = format!(
         "{}\n{}",

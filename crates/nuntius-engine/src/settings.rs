@@ -149,6 +149,56 @@ impl Default for FollowSettings {
     }
 }
 
+/// `[crawl]`: how `nuntius crawl` and `serve --crawl` fetch sources and their pages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CrawlSettings {
+    /// A URL where site owners can reach whoever runs this crawler; sent in the User-Agent
+    /// (`nuntius/<version> (+<contact>)`).
+    pub contact: String,
+    /// Milliseconds between the end of one request to a host and the start of the next (one
+    /// request at a time per host; a longer robots.txt `Crawl-delay` wins).
+    pub delay_ms: u64,
+    /// Requests in flight at once, over all hosts.
+    pub concurrency: usize,
+    pub connect_timeout_secs: u64,
+    /// Seconds without a byte from the server before a request is given up.
+    pub read_timeout_secs: u64,
+    /// Bytes of one article page; larger pages are stopped mid-download and skipped.
+    pub max_page_bytes: usize,
+    /// Bytes of one source (feed, sitemap, section page).
+    pub max_source_bytes: usize,
+    /// Redirects followed per request, each hop checked against robots.txt.
+    pub max_redirects: usize,
+    /// New items fetched per source per round; the rest wait for the next round.
+    pub max_new_per_round: usize,
+    /// Seconds between polls of a source added without `--every`.
+    pub default_every_secs: u64,
+    /// Attempts at an item that keeps failing with a timeout or a 5xx before it is given up.
+    pub max_item_attempts: u32,
+    /// Upper bound on the wait after failures (backoff doubles per consecutive failure).
+    pub max_backoff_secs: u64,
+}
+
+impl Default for CrawlSettings {
+    fn default() -> CrawlSettings {
+        CrawlSettings {
+            contact: String::new(),
+            delay_ms: 1000,
+            concurrency: 8,
+            connect_timeout_secs: 10,
+            read_timeout_secs: 30,
+            max_page_bytes: 8 << 20,
+            max_source_bytes: 32 << 20,
+            max_redirects: 5,
+            max_new_per_round: 100,
+            default_every_secs: 900,
+            max_item_attempts: 3,
+            max_backoff_secs: 86_400,
+        }
+    }
+}
+
 /// Everything resolved.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -158,6 +208,7 @@ pub struct Settings {
     pub limits: LimitSettings,
     pub serve: ServeSettings,
     pub follow: FollowSettings,
+    pub crawl: CrawlSettings,
 }
 
 /// A config file that cannot be used, with the reason.
@@ -229,6 +280,24 @@ impl Settings {
                 "follow.webhook_timeout_secs",
                 self.follow.webhook_timeout_secs,
             ),
+            ("crawl.concurrency", self.crawl.concurrency as u64),
+            (
+                "crawl.connect_timeout_secs",
+                self.crawl.connect_timeout_secs,
+            ),
+            ("crawl.read_timeout_secs", self.crawl.read_timeout_secs),
+            ("crawl.max_page_bytes", self.crawl.max_page_bytes as u64),
+            ("crawl.max_source_bytes", self.crawl.max_source_bytes as u64),
+            (
+                "crawl.max_new_per_round",
+                self.crawl.max_new_per_round as u64,
+            ),
+            ("crawl.default_every_secs", self.crawl.default_every_secs),
+            (
+                "crawl.max_item_attempts",
+                u64::from(self.crawl.max_item_attempts),
+            ),
+            ("crawl.max_backoff_secs", self.crawl.max_backoff_secs),
         ];
         for (name, value) in positive {
             if value == 0 {
@@ -332,6 +401,8 @@ mod tests {
             ("[limits]\nmax_text_char = 5", "max_text_char"),
             ("[serve]\naddr = \"localhost\"", "serve.addr"),
             ("[ingest]\nbatch = 0", "ingest.batch"),
+            ("[crawl]\nconcurrency = 0", "crawl.concurrency"),
+            ("[crawl]\ndelay = 5", "delay"),
             ("[ingest]\nbatch = 4096", "ingest.batch"),
             ("encoder = \"bert\"", "bert"),
             ("[follow]\nwebhook_attempts = 9", "follow.webhook_attempts"),

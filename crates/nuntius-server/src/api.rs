@@ -83,6 +83,21 @@ pub fn api_routes() -> Vec<(Method, &'static str, MethodRouter<S>)> {
             "/feeds/search.atom",
             get(crate::feeds::search_feed),
         ),
+        (
+            Method::GET,
+            "/api/sources",
+            get(crate::sources::list_sources),
+        ),
+        (
+            Method::POST,
+            "/api/sources",
+            post(crate::sources::add_sources),
+        ),
+        (
+            Method::DELETE,
+            "/api/sources",
+            axum::routing::delete(crate::sources::remove_source),
+        ),
         (Method::GET, "/api/openapi.json", get(openapi)),
         (Method::GET, "/healthz", get(health)),
         (Method::GET, "/metrics", get(metrics)),
@@ -96,6 +111,7 @@ pub const UI_ROUTES: &[&str] = &[
     "/articles/{id}",
     "/entities/{id}",
     "/following",
+    "/sources",
     "/assets/app.js",
     "/assets/style.css",
 ];
@@ -122,6 +138,7 @@ pub fn router(shared: S) -> Router {
         .route("/articles/{id}", get(crate::ui::page))
         .route("/entities/{id}", get(crate::ui::page))
         .route("/following", get(crate::ui::page))
+        .route("/sources", get(crate::ui::page))
         .route("/assets/app.js", get(crate::ui::script))
         .route("/assets/style.css", get(crate::ui::style))
         .fallback(not_found)

@@ -44,6 +44,8 @@ pub struct AppConfig {
     pub writer: bool,
     /// The embedding signal of the writer's engine, as `nuntius ingest` would use it.
     pub embedder: Option<Arc<dyn TextEmbedder>>,
+    /// Whether the writer also runs the crawler (`serve --crawl`), between ingest jobs.
+    pub crawl: bool,
 }
 
 impl std::fmt::Debug for AppConfig {
@@ -114,6 +116,8 @@ pub struct Shared {
     pub(crate) max_body_bytes: usize,
     pub(crate) read_limits: nuntius_readers::Limits,
     pub(crate) request_timeout: Duration,
+    /// Poll interval of sources added without one.
+    pub(crate) crawl_every_secs: u64,
     jobs: Mutex<Option<mpsc::Sender<WriteJob>>>,
     writer_state: Mutex<WriterState>,
     pub(crate) indexed_seq: AtomicU64,
@@ -278,6 +282,7 @@ impl App {
             max_body_bytes: config.settings.serve.max_body_bytes,
             read_limits: config.settings.limits.read_limits(),
             request_timeout: Duration::from_secs(config.settings.serve.request_timeout_secs),
+            crawl_every_secs: config.settings.crawl.default_every_secs,
             jobs: Mutex::new(config.writer.then_some(tx)),
             writer_state: Mutex::new(if config.writer {
                 WriterState::Opening
@@ -292,10 +297,11 @@ impl App {
             let s = shared.clone();
             let embedder = config.embedder.clone();
             let limits = config.settings.limits.ingest_limits();
+            let crawl = config.crawl.then(|| config.settings.crawl.clone());
             Some(
                 std::thread::Builder::new()
                     .name("nuntius-writer".into())
-                    .spawn(move || writer_loop(&s, rx, embedder, limits))
+                    .spawn(move || writer_loop(&s, rx, embedder, limits, crawl))
                     .map_err(ServerError::io("cannot start the writer thread"))?,
             )
         } else {
@@ -377,6 +383,7 @@ fn writer_loop(
     rx: mpsc::Receiver<WriteJob>,
     embedder: Option<Arc<dyn TextEmbedder>>,
     limits: nuntius_engine::IngestLimits,
+    crawl: Option<nuntius_engine::settings::CrawlSettings>,
 ) {
     let path = store_path(&shared.data_dir);
     let params = nuntius_cluster::Params::for_encoder(embedder.is_some());
@@ -401,10 +408,74 @@ fn writer_loop(
     if let Err(e) = index_new_articles(shared, &reads) {
         eprintln!("nuntius serve: search index catch-up failed: {e}");
     }
+    let mut crawler = match crawl.map(|c| {
+        SqliteStore::open(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|store| {
+                nuntius_crawl::Crawler::new(c, store, BATCH).map_err(|e| e.to_string())
+            })
+    }) {
+        Some(Ok(c)) => Some(c),
+        Some(Err(e)) => {
+            shared.set_writer_state(WriterState::Failed(format!(
+                "cannot start the crawler: {e}"
+            )));
+            return;
+        }
+        None => None,
+    };
     shared.set_writer_state(WriterState::Ready);
-    while let Ok(job) = rx.recv() {
+    loop {
+        // With the crawler on, ingest jobs are taken until the next source is due.
+        let job = match &crawler {
+            None => rx.recv().ok(),
+            Some(c) => {
+                let wait = c.next_due_in().ok().flatten().unwrap_or(60).clamp(1, 60);
+                match rx.recv_timeout(Duration::from_secs(wait)) {
+                    Ok(job) => Some(job),
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        if let Some(c) = crawler.as_mut() {
+                            crawl_round(shared, c, &mut engine, &reads);
+                        }
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => None,
+                }
+            }
+        };
+        let Some(job) = job else { break };
         let result = ingest(shared, &mut engine, &reads, job.raws, job.errors);
         let _ = job.reply.send(result);
+    }
+}
+
+/// One crawl round on the writer thread: the crawler feeds the same engine as posts do.
+fn crawl_round(
+    shared: &Shared,
+    crawler: &mut nuntius_crawl::Crawler,
+    engine: &mut Engine,
+    reads: &SqliteStore,
+) {
+    match crawler.run_round(engine, nuntius_crawl::RoundOptions::default()) {
+        Ok(summary) => {
+            if summary.sources_polled > 0 {
+                eprintln!(
+                    "nuntius serve: crawled {} sources ({} failed), stored {} articles",
+                    summary.sources_polled,
+                    summary.sources_failed.len(),
+                    summary.stored
+                );
+            }
+            shared.metrics.add_ingested(summary.ingest.new);
+            if summary.ingest.new > 0 {
+                if let Err(e) =
+                    index_new_articles(shared, reads).and_then(|_| shared.refresh_catalog(reads))
+                {
+                    eprintln!("nuntius serve: after a crawl round: {e}");
+                }
+            }
+        }
+        Err(e) => eprintln!("nuntius serve: crawl round failed: {e}"),
     }
 }
 

@@ -117,6 +117,7 @@ pub fn bench_serve(data_dir: &Path, options: &BenchOptions) -> Result<BenchRepor
         settings: nuntius_engine::Settings::default(),
         writer: false,
         embedder: None,
+        crawl: false,
     })?;
     let indexed_now = if WriterLock::holder(data_dir).is_none() {
         app.catch_up_search()?
@@ -154,7 +155,8 @@ pub fn bench_serve(data_dir: &Path, options: &BenchOptions) -> Result<BenchRepor
         let _ = axum::serve(listener, router).await;
     });
     let base = format!("http://{addr}");
-    let agent = ureq::AgentBuilder::new().build();
+    let client = reqwest::Client::new();
+    let agent = (&runtime, &client);
 
     let pages = catalog.stories.len().div_ceil(20);
     let list: Vec<String> = (0..options.requests)
@@ -251,17 +253,26 @@ fn encode(q: &str) -> String {
     out
 }
 
-fn measure(agent: &ureq::Agent, base: &str, name: &str, paths: Vec<String>) -> Latency {
+/// The runtime the server runs on, and the client that measures it.
+type Agent<'a> = (&'a tokio::runtime::Runtime, &'a reqwest::Client);
+
+fn measure(agent: &Agent<'_>, base: &str, name: &str, paths: Vec<String>) -> Latency {
+    let (runtime, client) = *agent;
     let mut times = Vec::with_capacity(paths.len());
     let mut errors = 0;
     for p in &paths {
         let t = Instant::now();
-        let ok = agent
-            .get(&format!("{base}{p}"))
-            .call()
-            .ok()
-            .and_then(|r| r.into_string().ok())
-            .is_some();
+        let ok = runtime
+            .block_on(async {
+                client
+                    .get(format!("{base}{p}"))
+                    .send()
+                    .await?
+                    .error_for_status()?
+                    .text()
+                    .await
+            })
+            .is_ok();
         times.push(t.elapsed());
         if !ok {
             errors += 1;

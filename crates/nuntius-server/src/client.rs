@@ -68,10 +68,29 @@ pub fn forward_ingest(
     read_options: &ReadOptions<'_>,
     options: ForwardOptions,
 ) -> Result<IngestReport, ServerError> {
+    let url = format!("{}/api/articles", server_url.trim_end_matches('/'));
+    let client_error = |message: String| ServerError::Client {
+        url: url.clone(),
+        message,
+    };
+    // The CLI is not async: one small runtime drives the client for this call.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| client_error(format!("cannot start the async runtime: {e}")))?;
+    let client = reqwest::Client::builder()
+        .user_agent(concat!("nuntius/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| client_error(format!("cannot start the HTTP client: {e}")))?;
+    let sender = Sender {
+        runtime: &runtime,
+        client: &client,
+        url: &url,
+        token,
+    };
     let mut total = IngestReport::default();
     let mut body = String::new();
     let mut fatal: Option<ServerError> = None;
-    let url = format!("{}/api/articles", server_url.trim_end_matches('/'));
     read_paths(paths, read_options, &mut |item| {
         if fatal.is_some() {
             return;
@@ -80,10 +99,9 @@ pub fn forward_ingest(
             Ok(raw) => match serde_json::to_string(&raw) {
                 Ok(line) => {
                     if !body.is_empty() && body.len() + line.len() + 1 > options.request_bytes {
-                        if let Err(e) = send(&url, token, &body, &mut total) {
+                        if let Err(e) = sender.send(std::mem::take(&mut body), &mut total) {
                             fatal = Some(e);
                         }
-                        body.clear();
                     }
                     body.push_str(&line);
                     body.push('\n');
@@ -103,40 +121,54 @@ pub fn forward_ingest(
         return Err(e);
     }
     if !body.is_empty() {
-        send(&url, token, &body, &mut total)?;
+        sender.send(body, &mut total)?;
     }
     Ok(total)
 }
 
-fn send(url: &str, token: &str, body: &str, total: &mut IngestReport) -> Result<(), ServerError> {
-    let client_error = |message: String| ServerError::Client {
-        url: url.to_string(),
-        message,
-    };
-    let response = ureq::post(url)
-        .set("Authorization", &format!("Bearer {token}"))
-        .set("Content-Type", RAW_JSONL)
-        .send_string(body);
-    let text = match response {
-        Ok(r) => r
-            .into_string()
-            .map_err(|e| client_error(format!("cannot read the reply: {e}")))?,
-        Err(ureq::Error::Status(code, r)) => {
-            let text = r.into_string().unwrap_or_default();
+/// Posts bodies to the server's ingest endpoint.
+struct Sender<'a> {
+    runtime: &'a tokio::runtime::Runtime,
+    client: &'a reqwest::Client,
+    url: &'a str,
+    token: &'a str,
+}
+
+impl Sender<'_> {
+    fn send(&self, body: String, total: &mut IngestReport) -> Result<(), ServerError> {
+        let client_error = |message: String| ServerError::Client {
+            url: self.url.to_string(),
+            message,
+        };
+        let (status, text) = self
+            .runtime
+            .block_on(async {
+                let response = self
+                    .client
+                    .post(self.url)
+                    .bearer_auth(self.token)
+                    .header(reqwest::header::CONTENT_TYPE, RAW_JSONL)
+                    .body(body)
+                    .send()
+                    .await?;
+                let status = response.status();
+                Ok::<_, reqwest::Error>((status, response.text().await?))
+            })
+            .map_err(|e| client_error(e.without_url().to_string()))?;
+        if !status.is_success() {
             let message = serde_json::from_str::<serde_json::Value>(&text)
                 .ok()
                 .and_then(|v| v["error"]["message"].as_str().map(str::to_string))
                 .unwrap_or(text);
-            return Err(client_error(format!("HTTP {code}: {message}")));
+            return Err(client_error(format!("HTTP {}: {message}", status.as_u16())));
         }
-        Err(e) => return Err(client_error(e.to_string())),
-    };
-    let report: IngestReport =
-        serde_json::from_str(&text).map_err(|e| client_error(format!("unexpected reply: {e}")))?;
-    total.read += report.read;
-    total.new += report.new;
-    total.already_stored += report.already_stored;
-    total.duplicates += report.duplicates;
-    total.failed.extend(report.failed);
-    Ok(())
+        let report: IngestReport = serde_json::from_str(&text)
+            .map_err(|e| client_error(format!("unexpected reply: {e}")))?;
+        total.read += report.read;
+        total.new += report.new;
+        total.already_stored += report.already_stored;
+        total.duplicates += report.duplicates;
+        total.failed.extend(report.failed);
+        Ok(())
+    }
 }

@@ -13,6 +13,7 @@ pub enum ErrorCode {
     ArticleNotFound,
     EntityNotFound,
     FollowNotFound,
+    SourceNotFound,
     RouteNotFound,
     MethodNotAllowed,
     InvalidQuery,
@@ -34,6 +35,7 @@ pub const ERROR_CODES: &[ErrorCode] = &[
     ErrorCode::ArticleNotFound,
     ErrorCode::EntityNotFound,
     ErrorCode::FollowNotFound,
+    ErrorCode::SourceNotFound,
     ErrorCode::RouteNotFound,
     ErrorCode::MethodNotAllowed,
     ErrorCode::InvalidQuery,
@@ -58,6 +60,7 @@ impl ErrorCode {
             ArticleNotFound => ("article_not_found", StatusCode::NOT_FOUND),
             EntityNotFound => ("entity_not_found", StatusCode::NOT_FOUND),
             FollowNotFound => ("follow_not_found", StatusCode::NOT_FOUND),
+            SourceNotFound => ("source_not_found", StatusCode::NOT_FOUND),
             RouteNotFound => ("route_not_found", StatusCode::NOT_FOUND),
             MethodNotAllowed => ("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED),
             InvalidQuery => ("invalid_query", StatusCode::BAD_REQUEST),
@@ -94,6 +97,8 @@ pub enum ApiError {
     EntityNotFound(u64),
     #[error("no follow {0}")]
     FollowNotFound(u64),
+    #[error("no source {0}")]
+    SourceNotFound(String),
     #[error("no route {0}")]
     RouteNotFound(String),
     #[error("method not allowed")]
@@ -129,6 +134,7 @@ impl ApiError {
             ApiError::ArticleNotFound(_) => ErrorCode::ArticleNotFound,
             ApiError::EntityNotFound(_) => ErrorCode::EntityNotFound,
             ApiError::FollowNotFound(_) => ErrorCode::FollowNotFound,
+            ApiError::SourceNotFound(_) => ErrorCode::SourceNotFound,
             ApiError::RouteNotFound(_) => ErrorCode::RouteNotFound,
             ApiError::MethodNotAllowed => ErrorCode::MethodNotAllowed,
             ApiError::InvalidQuery(_) => ErrorCode::InvalidQuery,

@@ -16,6 +16,7 @@ pub mod follows;
 pub mod metrics;
 pub mod openapi;
 pub mod readmodel;
+pub mod sources;
 pub mod ui;
 pub mod webhooks;
 
@@ -43,6 +44,8 @@ pub struct ServeConfig {
     pub settings: nuntius_engine::Settings,
     /// The embedding signal for articles posted to the API.
     pub embedder: Option<std::sync::Arc<dyn nuntius_engine::embedding::TextEmbedder>>,
+    /// Run the crawler inside the server's writer (`serve --crawl`).
+    pub crawl: bool,
 }
 
 /// Serves the data dir until Ctrl-C: takes its writer lock, starts the writer and the HTTP server,
@@ -68,6 +71,7 @@ pub fn run(config: ServeConfig) -> anyhow::Result<()> {
         settings: config.settings.clone(),
         writer: true,
         embedder: config.embedder.clone(),
+        crawl: config.crawl,
     })?;
     let addr_file = config.data_dir.join(client::ADDR_FILE);
     let served = runtime.block_on(async {

@@ -420,5 +420,6 @@ pub fn document() -> Value {
         },
     });
     crate::follows::document_follows(&mut doc);
+    crate::sources::document(&mut doc);
     doc
 }

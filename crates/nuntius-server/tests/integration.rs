@@ -9,5 +9,6 @@ mod integration {
     pub mod common;
     pub mod follows;
     pub mod openapi;
+    pub mod sources;
     pub mod ui;
 }

@@ -6,8 +6,10 @@
 
 pub mod follows;
 pub mod read;
+mod sources;
 mod sqlite;
 
+pub use sources::{FetchRow, SourceRow};
 pub use sqlite::SqliteStore;
 
 /// Store errors, with the operation that failed.

@@ -6,8 +6,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::{ArticleRow, Batch, CopyRow, EntityRow, EventRow, LineStat, Result, Store, StoreError};
 
-/// Version 2 added `boilerplate.since`, version 4 the follow tables (`follows.rs`); older stores
-/// are migrated in place on open.
+/// Version 2 added `boilerplate.since`, version 3 the crawler's `sources` and `fetches`,
+/// version 4 the follow tables (`follows.rs`); older stores are migrated in place on open.
 const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = "
@@ -47,6 +47,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         "ALTER TABLE boilerplate ADD COLUMN since INTEGER;
      UPDATE boilerplate SET since = 0 WHERE docs >= 3;",
     ),
+    (2, crate::sources::SCHEMA),
     (3, crate::follows::MIGRATION_3),
 ];
 
@@ -55,7 +56,7 @@ pub struct SqliteStore {
     conn: Connection,
 }
 
-fn err(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+pub(crate) fn err(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |source| StoreError::Sqlite { context, source }
 }
 
@@ -70,6 +71,10 @@ impl SqliteStore {
             .map_err(err("enabling WAL"))?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(err("setting synchronous"))?;
+        // The crawler's and the server's small writes (sources, fetch records) come from
+        // connections beside the engine's: wait for its batch rather than fail.
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(err("setting the busy timeout"))?;
         Self::init(conn, &path.display().to_string())
     }
 
@@ -82,6 +87,10 @@ impl SqliteStore {
     /// The connection, for the read-side queries in `read.rs` and the follows.
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
+    }
+
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
     }
 
     fn init(conn: Connection, shown: &str) -> Result<SqliteStore> {
@@ -122,6 +131,8 @@ impl SqliteStore {
         conn.execute_batch(SCHEMA).map_err(err("creating schema"))?;
         conn.execute_batch(crate::follows::SCHEMA)
             .map_err(err("creating the follow tables"))?;
+        conn.execute_batch(crate::sources::SCHEMA)
+            .map_err(err("creating the crawler's tables"))?;
         conn.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?1)",
             [SCHEMA_VERSION.to_string()],

@@ -1,6 +1,7 @@
 //! The `nuntius` command line: ingest article streams, list and show stories, export articles,
 //! and print benchmark and evaluation figures.
 
+mod crawl;
 mod eval;
 mod follow;
 mod terminal;
@@ -111,6 +112,9 @@ enum Command {
         /// Seconds a read request may take.
         #[arg(long, env = "NUNTIUS_REQUEST_TIMEOUT_SECS")]
         request_timeout_secs: Option<u64>,
+        /// Also run the crawler (`nuntius crawl`) inside the server, its single writer.
+        #[arg(long)]
+        crawl: bool,
     },
     /// Full-text search over titles and clean text; results grouped by story.
     Search(SearchArgs),
@@ -119,6 +123,13 @@ enum Command {
         #[command(subcommand)]
         what: follow::FollowCommand,
     },
+    /// The feeds, sitemaps and section pages `nuntius crawl` polls.
+    Sources {
+        #[command(subcommand)]
+        what: crawl::SourcesCommand,
+    },
+    /// Poll every due source, fetch its new pages, extract and ingest them (`--once`: one round).
+    Crawl(crawl::CrawlArgs),
     /// One JSON object per article, in ingest order.
     Export {
         #[arg(long, value_enum, default_value = "jsonl")]
@@ -414,7 +425,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             bench_ingest(&path, &settings)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { token, .. } => {
+        Command::Serve { token, crawl, .. } => {
             nuntius_server::run(nuntius_server::ServeConfig {
                 data_dir: cli.data_dir.clone(),
                 addr: settings
@@ -425,6 +436,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 token,
                 settings: settings.clone(),
                 embedder: load_embedder(settings.encoder)?,
+                crawl,
             })?;
             Ok(ExitCode::SUCCESS)
         }
@@ -470,6 +482,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             follow::run(&cli.data_dir, what)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Sources { what } => crawl::sources(&cli.data_dir, &settings, what),
+        Command::Crawl(args) => crawl::crawl(&cli.data_dir, &settings, args),
         Command::Model {
             what: ModelCommand::BuildStatic { corpus, limit },
         } => {

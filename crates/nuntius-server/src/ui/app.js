@@ -412,6 +412,22 @@ async function entityPage(id) {
       el("a", { href: articleHref(a.id) }, a.title || a.id), " · ", el("a", { href: storyHref(a.story) }, "story " + a.story)))));
 }
 
+// The crawler's sources and their state (`/api/sources`).
+async function sourcesPage() {
+  const list = await api("/api/sources");
+  document.title = "Sources · nuntius";
+  const cell = (v) => el("td", {}, v === null || v === undefined ? "–" : String(v));
+  show(
+    el("h1", {}, "Sources"),
+    el("p", { class: "muted" }, `${list.total} sources polled by the crawler (nuntius crawl, serve --crawl)`),
+    el("table", { class: "sources", id: "sources-table" },
+      el("thead", {}, el("tr", {}, ["Source", "Kind", "Status", "Last fetch", "Next poll", "Seen", "New", "Errors"].map((h) => el("th", {}, h)))),
+      el("tbody", {}, list.sources.map((s) => el("tr", {},
+        el("td", {}, el("a", { href: /^https?:\/\//i.test(s.url) ? s.url : "#", rel: "noopener noreferrer nofollow" }, s.url)),
+        cell(s.kind), cell(s.status), cell(s.last_fetch), cell(s.next_poll),
+        cell(s.items_seen), cell(s.items_new), cell(s.errors))))));
+}
+
 function route() {
   const path = location.pathname;
   const params = new URLSearchParams(location.search);
@@ -424,6 +440,7 @@ function route() {
   else if ((m = path.match(/^\/articles\/([^/]+)$/))) work = articlePage(decodeURIComponent(m[1]));
   else if ((m = path.match(/^\/entities\/([^/]+)$/))) work = entityPage(decodeURIComponent(m[1]));
   else if (path === "/following") work = followingPage();
+  else if (path === "/sources") work = sourcesPage();
   else work = storiesPage(params);
   work.catch(showError);
 }

@@ -57,6 +57,7 @@ pub fn seeded_with_settings(settings: nuntius_engine::Settings) -> Fixture {
         settings,
         writer: true,
         embedder: None,
+        crawl: false,
     })
     .unwrap();
     app.wait_until_ready(Duration::from_secs(60)).unwrap();

@@ -164,6 +164,7 @@ fn live_responses_match_the_documented_schemas() {
         ("/api/entities/{id}", format!("/api/entities/{entity}")),
         ("/api/entities/{id}", "/api/entities/99999".to_string()),
         ("/api/search", "/api/search?q=Lavrov".to_string()),
+        ("/api/sources", "/api/sources".to_string()),
         ("/api/search", "/api/search?q=Lavrov&from=nope".to_string()),
         ("/healthz", "/healthz".to_string()),
         ("/api/openapi.json", "/api/openapi.json".to_string()),

@@ -42,15 +42,13 @@ struct Driver {
     child: Child,
     base: String,
     session: String,
-    agent: ureq::Agent,
+    runtime: tokio::runtime::Runtime,
+    client: reqwest::Client,
 }
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = self
-            .agent
-            .delete(&format!("{}/session/{}", self.base, self.session))
-            .call();
+        let _ = self.send("DELETE", &format!("/session/{}", self.session), None);
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -67,11 +65,25 @@ impl Driver {
             .spawn()
             .expect("chromedriver starts");
         let base = format!("http://127.0.0.1:{port}");
-        let agent = ureq::AgentBuilder::new()
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for the WebDriver client");
+        let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
-            .build();
+            .build()
+            .expect("an HTTP client");
+        let status = |client: &reqwest::Client| {
+            runtime.block_on(async {
+                client
+                    .get(format!("{base}/status"))
+                    .send()
+                    .await
+                    .and_then(|r| r.error_for_status())
+            })
+        };
         let started = Instant::now();
-        while agent.get(&format!("{base}/status")).call().is_err() {
+        while status(&client).is_err() {
             assert!(
                 started.elapsed() < Duration::from_secs(20),
                 "chromedriver did not start"
@@ -94,7 +106,8 @@ impl Driver {
             child,
             base,
             session: String::new(),
-            agent,
+            runtime,
+            client,
         };
         let reply = d
             .send("POST", "/session", Some(caps))
@@ -108,21 +121,23 @@ impl Driver {
 
     fn send(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
         let url = format!("{}{path}", self.base);
-        let req = self.agent.request(method, &url);
-        let reply = match body {
-            Some(b) => req.send_json(b),
-            None => req.call(),
-        };
-        match reply {
-            Ok(r) => {
-                let v: Value = r.into_json().map_err(|e| e.to_string())?;
-                Ok(v["value"].clone())
+        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+        self.runtime.block_on(async {
+            let mut req = self.client.request(method, &url);
+            if let Some(b) = body {
+                req = req
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(b.to_string());
             }
-            Err(ureq::Error::Status(code, r)) => {
-                Err(format!("{code}: {}", r.into_string().unwrap_or_default()))
+            let r = req.send().await.map_err(|e| e.to_string())?;
+            let status = r.status();
+            let text = r.text().await.map_err(|e| e.to_string())?;
+            if !status.is_success() {
+                return Err(format!("{}: {text}", status.as_u16()));
             }
-            Err(e) => Err(e.to_string()),
-        }
+            let v: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+            Ok(v["value"].clone())
+        })
     }
 
     fn session(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {

@@ -1,0 +1,213 @@
+//! The crawl loop through the binary: `sources add`, `crawl --once` twice against a fake site of
+//! 200 pages behind three feeds and a sitemap on three loopback hosts.
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+#[path = "../../../nuntius-crawl/tests/integration/site.rs"]
+mod site;
+
+use site::{article_html, rss, sitemap, Request, Response, Site};
+
+const PAGES: usize = 200;
+const DELAY_MS: u64 = 50;
+
+/// Page `n` lives on host `n % 3`; every tenth page of host 1 is under its Disallow.
+fn page_path(n: usize) -> String {
+    if n % 3 == 1 && n % 10 == 1 {
+        format!("/private/story-{n}.html")
+    } else {
+        format!("/news/story-{n}.html")
+    }
+}
+
+fn page_number(path: &str) -> Option<usize> {
+    path.strip_prefix("/news/")
+        .or_else(|| path.strip_prefix("/private/"))?
+        .strip_prefix("story-")?
+        .strip_suffix(".html")?
+        .parse()
+        .ok()
+}
+
+fn handler(bases: Arc<OnceLock<Vec<String>>>) -> site::Handler {
+    Arc::new(move |r: &Request| -> Response {
+        let Some(b) = bases.get() else {
+            return Response::status(503);
+        };
+        let url = |n: usize| format!("{}{}", b[n % 3], page_path(n));
+        let tagged = |body: String, etag: &str| {
+            if r.header("if-none-match") == Some(etag)
+                || r.header("if-modified-since") == Some("Tue, 01 Dec 2026 08:00:00 GMT")
+            {
+                return Response::status(304);
+            }
+            Response::ok("application/xml", body)
+                .with_header("ETag", etag)
+                .with_header("Last-Modified", "Tue, 01 Dec 2026 08:00:00 GMT")
+        };
+        match (r.host, r.path.as_str()) {
+            (1, "/robots.txt") => {
+                Response::ok("text/plain", "User-agent: *\nDisallow: /private/\n")
+            }
+            (_, "/robots.txt") => Response::status(404),
+            // Three feeds on three hosts, each listing a third of the pages (some with tracking
+            // parameters), and one sitemap listing all of them.
+            (h, "/feed.xml") => {
+                let links: Vec<String> = (0..PAGES)
+                    .filter(|n| n * 3 / PAGES == h)
+                    .map(|n| {
+                        if n % 4 == 0 {
+                            format!("{}?utm_source=rss", url(n))
+                        } else {
+                            url(n)
+                        }
+                    })
+                    .collect();
+                tagged(rss(&links), &format!("\"feed-{h}\""))
+            }
+            (0, "/sitemap.xml") => {
+                let links: Vec<String> = (0..PAGES).map(url).collect();
+                tagged(sitemap(&links), "\"sitemap\"")
+            }
+            (h, p) => match page_number(p) {
+                Some(n) if n % 3 == h && p == page_path(n) => Response::ok(
+                    "text/html; charset=utf-8",
+                    article_html(n, &format!("Story number {n}")),
+                ),
+                _ => Response::status(404),
+            },
+        }
+    })
+}
+
+fn nuntius(data: &Path, args: &[&str]) -> (String, String, i32) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nuntius"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .output()
+        .expect("run nuntius");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+#[test]
+fn one_round_stores_each_public_article_once_and_a_second_only_asks_if_modified() {
+    let bases = Arc::new(OnceLock::new());
+    let site = Site::start(
+        &["127.0.0.2", "127.0.0.3", "127.0.0.4"],
+        handler(bases.clone()),
+    )
+    .expect("site");
+    bases.set(site.bases.clone()).expect("once");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path();
+    std::fs::write(
+        data.join("nuntius.toml"),
+        format!("encoder = \"none\"\n[crawl]\ndelay_ms = {DELAY_MS}\ncontact = \"https://example.org/ops\"\n"),
+    )
+    .expect("config");
+    let sources: Vec<String> = (0..3)
+        .map(|h| site.url(h, "/feed.xml"))
+        .chain([site.url(0, "/sitemap.xml")])
+        .collect();
+    let mut add = vec!["sources", "add", "--every", "15m"];
+    add.extend(sources.iter().map(String::as_str));
+    let (_, err, code) = nuntius(data, &add);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("sources added 4"), "{err}");
+
+    let (_, err, code) = nuntius(data, &["--encoder", "none", "crawl", "--once"]);
+    assert_eq!(code, 0, "{err}");
+    let private: Vec<usize> = (0..PAGES)
+        .filter(|&n| page_path(n).starts_with("/private/"))
+        .collect();
+    assert!(!private.is_empty());
+    let public = PAGES - private.len();
+    assert!(err.contains(&format!("stored {public}")), "{err}");
+    assert!(
+        err.contains(&format!("robots.txt {}", private.len())),
+        "{err}"
+    );
+
+    let requests = site.requests();
+    assert!(
+        requests.iter().all(|r| !r.path.starts_with("/private/")),
+        "a disallowed page was fetched"
+    );
+    for host in 0..3 {
+        let gap = site.min_gap(host).expect("requests");
+        assert!(
+            gap >= Duration::from_millis(DELAY_MS),
+            "host {host}: {gap:?}"
+        );
+        let mut pages: Vec<String> = site
+            .paths(host)
+            .into_iter()
+            .filter(|p| p.starts_with("/news/"))
+            .collect();
+        let n = pages.len();
+        pages.sort();
+        pages.dedup();
+        assert_eq!(pages.len(), n, "host {host} fetched a page twice");
+    }
+    let (out, err, code) = nuntius(data, &["export", "--format", "jsonl"]);
+    assert_eq!(code, 0, "{err}");
+    let mut ids: Vec<String> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("json")["id"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ids.len(), public);
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), public, "an article was stored twice");
+    assert!(ids
+        .iter()
+        .all(|id| !id.contains("utm_") && !id.contains("/private/")));
+
+    let (out, err, code) = nuntius(data, &["sources", "list", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let listed: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(listed.len(), 4);
+    assert_eq!(listed[3]["kind"], "sitemap");
+    assert_eq!(listed[0]["kind"], "rss");
+    assert!(listed
+        .iter()
+        .all(|s| s["status"] == "ok" && s["errors"] == 0));
+
+    // The second round: every source asked conditionally (and answered 304), no page again.
+    site.clear_log();
+    let (_, err, code) = nuntius(data, &["--encoder", "none", "crawl", "--once", "--all"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("not modified 4"), "{err}");
+    let again: Vec<Request> = site
+        .requests()
+        .into_iter()
+        .filter(|r| r.path != "/robots.txt")
+        .collect();
+    assert_eq!(
+        again.len(),
+        4,
+        "{:?}",
+        again.iter().map(|r| &r.path).collect::<Vec<_>>()
+    );
+    assert!(again.iter().all(Request::is_conditional));
+
+    let (_, err, code) = nuntius(data, &["sources", "remove", &sources[3]]);
+    assert_eq!(code, 0, "{err}");
+    let (out, _, _) = nuntius(data, &["sources", "list"]);
+    assert_eq!(out.lines().filter(|l| l.starts_with("http")).count(), 3);
+}
