@@ -6,8 +6,9 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::{ArticleRow, Batch, CopyRow, EntityRow, EventRow, LineStat, Result, Store, StoreError};
 
-/// Version 2 added `boilerplate.since`; version 1 stores are migrated in place on open.
-const SCHEMA_VERSION: i64 = 2;
+/// Version 2 added `boilerplate.since`, version 3 `copies.basis`; older stores are migrated in
+/// place on open.
+const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -29,6 +30,7 @@ CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, story INTEGER NOT NUL
 CREATE INDEX IF NOT EXISTS events_story ON events(story);
 CREATE TABLE IF NOT EXISTS copies (
     copy INTEGER NOT NULL, origin INTEGER NOT NULL, chars INTEGER NOT NULL, passages TEXT NOT NULL,
+    basis TEXT,
     PRIMARY KEY (copy, origin)
 );
 CREATE INDEX IF NOT EXISTS copies_origin ON copies(origin);
@@ -39,12 +41,16 @@ CREATE TABLE IF NOT EXISTS boilerplate (
 ";
 
 /// Steps from each older schema version to the next, run in one transaction.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    // Lines already boilerplate in a version 1 store count as known from the start.
-    "ALTER TABLE boilerplate ADD COLUMN since INTEGER;
-     UPDATE boilerplate SET since = 0 WHERE docs >= 3;",
-)];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        // Lines already boilerplate in a version 1 store count as known from the start.
+        "ALTER TABLE boilerplate ADD COLUMN since INTEGER;
+         UPDATE boilerplate SET since = 0 WHERE docs >= 3;",
+    ),
+    // Copies stored before version 3 keep no basis (NULL: not recorded).
+    (2, "ALTER TABLE copies ADD COLUMN basis TEXT;"),
+];
 
 /// SQLite-backed [`Store`].
 pub struct SqliteStore {
@@ -222,14 +228,15 @@ impl Store for SqliteStore {
                     .map_err(err("writing an event"))?;
             }
             let mut cp = tx
-                .prepare_cached("INSERT OR REPLACE INTO copies (copy, origin, chars, passages) VALUES (?1, ?2, ?3, ?4)")
+                .prepare_cached("INSERT OR REPLACE INTO copies (copy, origin, chars, passages, basis) VALUES (?1, ?2, ?3, ?4, ?5)")
                 .map_err(err("preparing copy write"))?;
             for c in &batch.copies {
                 cp.execute(params![
                     c.copy as i64,
                     c.origin as i64,
                     c.chars as i64,
-                    c.passages
+                    c.passages,
+                    c.basis
                 ])
                 .map_err(err("writing a copy"))?;
             }
@@ -332,7 +339,9 @@ impl Store for SqliteStore {
     fn copies(&self) -> Result<Vec<CopyRow>> {
         let mut stmt = self
             .conn
-            .prepare("SELECT copy, origin, chars, passages FROM copies ORDER BY copy, origin")
+            .prepare(
+                "SELECT copy, origin, chars, passages, basis FROM copies ORDER BY copy, origin",
+            )
             .map_err(err("listing copies"))?;
         let rows = stmt
             .query_map([], |r| {
@@ -341,6 +350,7 @@ impl Store for SqliteStore {
                     origin: r.get::<_, i64>(1)? as u64,
                     chars: r.get::<_, i64>(2)? as u64,
                     passages: r.get(3)?,
+                    basis: r.get(4)?,
                 })
             })
             .map_err(err("listing copies"))?;
@@ -411,6 +421,7 @@ mod tests {
                 origin: 1,
                 chars: 10,
                 passages: "[]".into(),
+                basis: Some("later_date".into()),
             }],
             boilerplate: vec![("x.com".into(), 7), ("x.com".into(), 7)],
             boilerplate_since: vec![("x.com".into(), 7, 2)],
@@ -453,11 +464,16 @@ mod tests {
             &dir,
             "1",
             "CREATE TABLE boilerplate (source TEXT NOT NULL, hash INTEGER NOT NULL, docs INTEGER NOT NULL, PRIMARY KEY (source, hash));
-             INSERT INTO boilerplate VALUES ('x.com', 7, 3), ('x.com', 8, 1);",
+             INSERT INTO boilerplate VALUES ('x.com', 7, 3), ('x.com', 8, 1);
+             CREATE TABLE copies (copy INTEGER NOT NULL, origin INTEGER NOT NULL, chars INTEGER NOT NULL, passages TEXT NOT NULL, PRIMARY KEY (copy, origin));
+             INSERT INTO copies VALUES (2, 1, 10, '[]');",
         );
         let s = SqliteStore::open(&path).unwrap();
         let since: Vec<Option<u64>> = s.line_stats().unwrap().iter().map(|l| l.since).collect();
         assert_eq!(since, [Some(0), None]);
+        // A copy stored before version 3 has no recorded basis.
+        let copies = s.copies().unwrap();
+        assert_eq!((copies.len(), copies[0].basis.clone()), (1, None));
         drop(s);
         // Opening again is a no-op.
         assert!(SqliteStore::open(&path).is_ok());
