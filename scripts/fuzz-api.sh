@@ -22,8 +22,9 @@ trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm
 serve_on_loopback "$nuntius" "$work/data" fuzz "$work/serve.log"
 # The token header goes to every request; schemathesis also sends requests without it to the
 # secured operation (`ignored_auth`) and expects them refused.
+# Run from the scratch dir: schemathesis keeps its state in ./.schemathesis.
 status=0
-"$cache/bin/st" --no-color run "$url/api/openapi.json" \
+(cd "$work" && "$cache/bin/st" --no-color run "$url/api/openapi.json" \
     --checks all \
     --header "Authorization: Bearer fuzz" \
     --seed 20261201 \
@@ -31,7 +32,7 @@ status=0
     --workers 1 \
     --request-timeout 30 \
     --suppress-health-check all \
-    --warnings off \
+    --warnings off) \
     || status=$?
 if ! kill -0 "$server" 2>/dev/null; then
     echo "fuzz-api: the server died:" >&2
