@@ -9,19 +9,10 @@ if [ ! -x "$cache/bin/openapi-spec-validator" ]; then
     "$cache/bin/pip" install --quiet "openapi-spec-validator==0.9.0"
 fi
 work="$(mktemp -d)"
-"$nuntius" --encoder none --data-dir "$work/data" serve --addr 127.0.0.1:0 --token check >"$work/serve.log" 2>&1 &
-server=$!
+server=""
+source "$(dirname "$0")/serve-on-loopback.sh"
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 1 100); do
-    [ -s "$work/data/serve.addr" ] && break
-    sleep 0.1
-done
-url="$(cat "$work/data/serve.addr" 2>/dev/null || true)"
-if [ -z "$url" ]; then
-    echo "check-openapi: the server did not start:" >&2
-    cat "$work/serve.log" >&2
-    exit 1
-fi
+serve_on_loopback "$nuntius" "$work/data" check "$work/serve.log"
 python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1]).read().decode())' \
     "$url/api/openapi.json" >"$work/openapi.json"
 "$cache/bin/openapi-spec-validator" "$work/openapi.json"

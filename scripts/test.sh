@@ -11,3 +11,4 @@ cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace
 NUNTIUS_KERNEL=portable cargo test -p nuntius-embed
 bash scripts/check-openapi.sh target/debug/nuntius
+bash scripts/fuzz-api.sh target/debug/nuntius

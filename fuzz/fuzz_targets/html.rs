@@ -1,9 +1,6 @@
-//! Fuzzes page extraction: any bytes, with and without an HTTP charset.
+//! libFuzzer entry of the `html` target; the body is `nuntius_fuzz::html` (fuzz/src/lib.rs).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let _ = nuntius_web::extract_page(data, Some("https://example.com/2024/01/02/a"), None);
-    let _ = nuntius_web::extract_page(data, None, Some("text/html; charset=gbk"));
-});
+fuzz_target!(|data: &[u8]| nuntius_fuzz::html(data));

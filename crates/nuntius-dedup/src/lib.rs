@@ -226,36 +226,66 @@ pub struct Side {
     pub seq: u64,
 }
 
-/// Which side is the copy: one that cites a source copies; else the later date copies; on a tie the
-/// one contained in the other (higher coverage) copies; last, the later arrival copies.
-pub fn copy_direction(a: Side, b: Side) -> Direction {
-    if a.cites_source != b.cites_source {
-        return if a.cites_source {
+/// Which side is the copy, and on what basis: one that cites a source copies; else the later
+/// date copies; on a tie the one contained in the other (higher coverage) copies; last, the later
+/// arrival copies. The basis goes into the copy's evidence, so a reader can see why a copy dated
+/// before its original (a wrong date, a late crawl) was still credited the way it was.
+pub fn copy_direction(a: Side, b: Side) -> (Direction, Basis) {
+    let a_copies = |yes: bool| {
+        if yes {
             Direction::ACopiesB
         } else {
             Direction::BCopiesA
-        };
+        }
+    };
+    if a.cites_source != b.cites_source {
+        return (a_copies(a.cites_source), Basis::CitesSource);
     }
     if let (Some(da), Some(db)) = (a.day, b.day) {
         if da != db {
-            return if da > db {
-                Direction::ACopiesB
-            } else {
-                Direction::BCopiesA
-            };
+            return (a_copies(da > db), Basis::LaterDate);
         }
     }
     if (a.coverage - b.coverage).abs() > 0.05 {
-        return if a.coverage > b.coverage {
-            Direction::ACopiesB
-        } else {
-            Direction::BCopiesA
-        };
+        return (a_copies(a.coverage > b.coverage), Basis::Contained);
     }
-    if a.seq > b.seq {
-        Direction::ACopiesB
-    } else {
-        Direction::BCopiesA
+    (a_copies(a.seq > b.seq), Basis::LaterArrival)
+}
+
+/// The rule that decided a copy's direction (the first of [`copy_direction`]'s rules that
+/// tells the two sides apart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Basis {
+    /// The copy credits another source ("Fonte: …") and the original does not.
+    CitesSource,
+    /// The copy's explicit publication day is later than the original's.
+    LaterDate,
+    /// Same day or undated: more of the copy's words are inside the shared passages.
+    Contained,
+    /// Nothing else told them apart: the copy arrived later.
+    LaterArrival,
+}
+
+impl Basis {
+    pub const ALL: [Basis; 4] = [
+        Basis::CitesSource,
+        Basis::LaterDate,
+        Basis::Contained,
+        Basis::LaterArrival,
+    ];
+
+    /// The stable name used in the store, the export and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::CitesSource => "cites_source",
+            Basis::LaterDate => "later_date",
+            Basis::Contained => "contained",
+            Basis::LaterArrival => "later_arrival",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Basis> {
+        Basis::ALL.into_iter().find(|b| b.as_str() == s)
     }
 }
 
@@ -340,16 +370,23 @@ mod tests {
         };
         assert_eq!(
             copy_direction(side(true, Some(5), 0.1, 2), side(false, Some(9), 0.1, 1)),
-            Direction::ACopiesB
+            (Direction::ACopiesB, Basis::CitesSource)
         );
         assert_eq!(
             copy_direction(side(false, Some(5), 0.1, 2), side(false, Some(9), 0.1, 1)),
-            Direction::BCopiesA
+            (Direction::BCopiesA, Basis::LaterDate)
         );
         assert_eq!(
             copy_direction(side(false, None, 0.9, 1), side(false, None, 0.3, 2)),
-            Direction::ACopiesB
+            (Direction::ACopiesB, Basis::Contained)
         );
+        assert_eq!(
+            copy_direction(side(false, Some(5), 0.5, 3), side(false, Some(5), 0.52, 1)),
+            (Direction::ACopiesB, Basis::LaterArrival)
+        );
+        for basis in Basis::ALL {
+            assert_eq!(Basis::parse(basis.as_str()), Some(basis));
+        }
     }
 
     proptest::proptest! {

@@ -479,7 +479,7 @@ impl Engine {
         {
             linked.push(other);
             let (other_cites, other_day) = self.sides.get(&other).copied().unwrap_or((false, None));
-            let direction = copy_direction(
+            let (direction, basis) = copy_direction(
                 Side {
                     cites_source: cites,
                     day,
@@ -509,6 +509,7 @@ impl Engine {
                 origin,
                 chars: text_chars as u64,
                 passages: serde_json::to_string(&passages)?,
+                basis: Some(basis.as_str().to_string()),
             });
         }
         if let Some(orig) = duplicate_of {

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use nuntius_analysis::entities::EntityRecord;
 use nuntius_analysis::headline::SiteAffixes;
 use nuntius_model::{Passage, Published};
-use nuntius_store::{ArticleRow, Store};
+use nuntius_store::{ArticleRow, CopyRow, Store};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -19,8 +19,8 @@ pub struct Snapshot {
     pub entities: BTreeMap<u64, EntityRecord>,
     pub event_story: BTreeMap<u64, u64>,
     pub event_evidence: BTreeMap<u64, String>,
-    /// copy seq → [(origin seq, chars, passages)]
-    pub copies_from: BTreeMap<u64, Vec<(u64, u64, Vec<Passage>)>>,
+    /// copy seq → what it copied from whom, and why it is the copy.
+    pub copies_from: CopiesFrom,
     pub event_day: BTreeMap<u64, i64>,
     /// Story → the earlier story it continues, from the decision that started it.
     pub story_continues: BTreeMap<u64, u64>,
@@ -30,6 +30,34 @@ pub struct Snapshot {
     pub event_central: BTreeMap<u64, u64>,
     /// Site names and sections learned from the titles, stripped from headlines.
     pub affixes: SiteAffixes,
+}
+
+/// One copy relation as the views show it: the original it copies, the copied characters and
+/// passages, and the rule that made this side the copy (`nuntius_dedup::Basis` name; `None` when
+/// the store predates it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CopyOf {
+    pub origin: u64,
+    pub chars: u64,
+    pub passages: Vec<Passage>,
+    pub basis: Option<String>,
+}
+
+/// Copy relations by the copy's seq.
+pub type CopiesFrom = BTreeMap<u64, Vec<CopyOf>>;
+
+/// Stored copy rows grouped by copy.
+pub fn copies_by_copy(rows: impl IntoIterator<Item = CopyRow>) -> CopiesFrom {
+    let mut copies_from = CopiesFrom::new();
+    for c in rows {
+        copies_from.entry(c.copy).or_default().push(CopyOf {
+            origin: c.origin,
+            chars: c.chars,
+            passages: serde_json::from_str(&c.passages).unwrap_or_default(),
+            basis: c.basis,
+        });
+    }
+    copies_from
 }
 
 impl Snapshot {
@@ -48,14 +76,7 @@ impl Snapshot {
             event_story.insert(e.id, e.story);
             event_evidence.insert(e.id, e.evidence);
         }
-        let mut copies_from: BTreeMap<u64, Vec<(u64, u64, Vec<Passage>)>> = BTreeMap::new();
-        for c in store.copies()? {
-            let passages: Vec<Passage> = serde_json::from_str(&c.passages).unwrap_or_default();
-            copies_from
-                .entry(c.copy)
-                .or_default()
-                .push((c.origin, c.chars, passages));
-        }
+        let copies_from = copies_by_copy(store.copies()?);
         let mut days: BTreeMap<u64, Vec<i64>> = BTreeMap::new();
         for a in &articles {
             if let Some(d) = a.day {
@@ -87,7 +108,7 @@ impl Snapshot {
         entities: BTreeMap<u64, EntityRecord>,
         event_story: BTreeMap<u64, u64>,
         event_evidence: BTreeMap<u64, String>,
-        copies_from: BTreeMap<u64, Vec<(u64, u64, Vec<Passage>)>>,
+        copies_from: CopiesFrom,
         event_day: BTreeMap<u64, i64>,
     ) -> Snapshot {
         let by_seq = articles
@@ -178,13 +199,14 @@ impl Snapshot {
             .get(&a.seq)
             .map(|list| {
                 list.iter()
-                    .filter_map(|(origin, chars, passages)| {
-                        let o = self.article(*origin)?;
-                        let texts: Vec<&str> = passages
+                    .filter_map(|c| {
+                        let o = self.article(c.origin)?;
+                        let texts: Vec<&str> = c
+                            .passages
                             .iter()
                             .filter_map(|p| body_or_title(a).get(p.start as usize..p.end as usize))
                             .collect();
-                        Some(json!({"id": o.id, "passages": texts, "chars": chars}))
+                        Some(json!({"id": o.id, "passages": texts, "chars": c.chars, "basis": c.basis}))
                     })
                     .collect()
             })
@@ -358,7 +380,7 @@ impl Snapshot {
                         let copies: Vec<String> = self
                             .copies_from
                             .get(&a.seq)
-                            .map(|l| l.iter().filter_map(|(o, _, _)| self.article(*o).map(|x| x.id.clone())).collect())
+                            .map(|l| l.iter().filter_map(|c| self.article(c.origin).map(|x| x.id.clone())).collect())
                             .unwrap_or_default();
                         let mut v = json!({
                             "id": a.id, "title": a.title, "lang": a.lang, "source": a.source,
@@ -456,7 +478,7 @@ fn clean_title(affixes: &SiteAffixes, a: &ArticleRow) -> String {
 fn event_headlines(
     articles: &[ArticleRow],
     affixes: &SiteAffixes,
-    copies: &BTreeMap<u64, Vec<(u64, u64, Vec<Passage>)>>,
+    copies: &CopiesFrom,
 ) -> (BTreeMap<u64, Vec<(String, String)>>, BTreeMap<u64, u64>) {
     let clean = |a: &ArticleRow| clean_title(affixes, a);
     let mut by_event: BTreeMap<u64, Vec<&ArticleRow>> = BTreeMap::new();

@@ -32,6 +32,9 @@ type S = Arc<Shared>;
 pub const RAW_JSONL: &str = "application/x-nuntius-raw+jsonl";
 
 const MAX_PAGE: usize = 100;
+
+/// The entity kinds `/api/entities?kind=` takes (the document's enum; anything else is 400).
+pub const ENTITY_KINDS: [&str; 4] = ["person", "place", "org", "unknown"];
 const DEFAULT_PAGE: usize = 20;
 
 /// The Content-Security-Policy of every response: only this origin's scripts and styles, no
@@ -384,6 +387,12 @@ async fn list_entities(
 ) -> Result<Json<Value>, ApiError> {
     let q = query(q)?;
     let (offset, limit) = page(q.offset, q.limit)?;
+    if let Some(kind) = q.kind.as_deref().filter(|k| !ENTITY_KINDS.contains(k)) {
+        return Err(ApiError::InvalidQuery(format!(
+            "kind is {kind:?}; it must be one of {}",
+            ENTITY_KINDS.join(", ")
+        )));
+    }
     let catalog = s.catalog();
     let needle = q.q.as_deref().map(fold).filter(|n| !n.is_empty());
     let selected: Vec<Value> = catalog
@@ -555,6 +564,12 @@ async fn ingest(
     body: Body,
 ) -> Result<Json<IngestReport>, ApiError> {
     check_token(&s, &headers)?;
+    let shared = s.clone();
+    let _slot = shared
+        .ingest_slots
+        .acquire()
+        .await
+        .map_err(|_| ApiError::WriterUnavailable("the server is stopping".into()))?;
     let limit = s.max_body_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -574,10 +589,17 @@ async fn ingest(
             ApiError::InvalidBody("the body could not be read".into())
         }
     })?;
-    let raw_format = headers
+    let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with(RAW_JSONL));
+        .unwrap_or("");
+    let raw_format = content_type.starts_with(RAW_JSONL);
+    // Bodies are read by content, like files; one declared as JSON must be JSON articles.
+    if content_type.starts_with("application/json") && !looks_like_json_articles(&bytes) {
+        return Err(ApiError::InvalidBody(
+            "an application/json body is an array of articles or one article object".into(),
+        ));
+    }
     let read_limits = s.read_limits;
     let (raws, errors) =
         tokio::task::spawn_blocking(move || parse_body(&bytes, raw_format, limit, read_limits))
@@ -595,6 +617,19 @@ async fn ingest(
     Ok(Json(report))
 }
 
+/// Whether a body starts (after whitespace and a BOM) like a JSON array or object; gzip is
+/// left to the readers.
+fn looks_like_json_articles(bytes: &[u8]) -> bool {
+    let bytes = bytes
+        .strip_prefix(b"\xef\xbb\xbf".as_slice())
+        .unwrap_or(bytes);
+    bytes.starts_with(&[0x1f, 0x8b])
+        || matches!(
+            bytes.iter().find(|b| !b.is_ascii_whitespace()),
+            Some(b'[' | b'{')
+        )
+}
+
 /// How many times the body limit a gzip body may inflate to.
 const GZIP_EXPANSION: usize = 8;
 
@@ -603,7 +638,7 @@ const GZIP_EXPANSION: usize = 8;
 /// become per-record errors. A gzip body is inflated once, by the readers, to at most
 /// `GZIP_EXPANSION` × `limit` bytes: the limit holds after decompression too, and gzip inside
 /// gzip is not inflated again.
-fn parse_body(
+pub fn parse_body(
     bytes: &[u8],
     raw_format: bool,
     limit: usize,

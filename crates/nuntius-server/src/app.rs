@@ -31,6 +31,8 @@ const READERS: usize = 4;
 const BATCH: usize = 512;
 /// Articles read per query when indexing for search.
 const INDEX_CHUNK: u64 = 2000;
+/// Posts in flight at once (body read, parsed, waiting for or in the writer).
+pub const INGEST_SLOTS: usize = 4;
 
 /// How the app is opened.
 #[derive(Clone)]
@@ -125,6 +127,9 @@ pub struct Shared {
     pub(crate) public_url: String,
     /// Wakes the webhook deliverer after an ingest (`webhooks.rs`).
     pub(crate) deliveries: Arc<crate::webhooks::Wake>,
+    /// Posts read, parsed and queued for the writer at once; more wait with their bodies unread,
+    /// so queued bodies cannot pile up in memory.
+    pub(crate) ingest_slots: tokio::sync::Semaphore,
 }
 
 impl Shared {
@@ -292,6 +297,7 @@ impl App {
             indexed_seq: AtomicU64::new(indexed_seq),
             public_url: config.settings.public_url(),
             deliveries: Arc::default(),
+            ingest_slots: tokio::sync::Semaphore::new(INGEST_SLOTS),
         });
         let writer = if config.writer {
             let s = shared.clone();
@@ -405,7 +411,7 @@ fn writer_loop(
             return;
         }
     };
-    if let Err(e) = index_new_articles(shared, &reads) {
+    if let Err(e) = repair_search(shared, &reads) {
         eprintln!("nuntius serve: search index catch-up failed: {e}");
     }
     let mut crawler = match crawl.map(|c| {
@@ -506,6 +512,27 @@ fn ingest(
         shared.deliveries.wake();
     }
     Ok(IngestReport::from_summary(&summary, errors))
+}
+
+/// Brings the search index up to the store on start: the articles after the last indexed one,
+/// and, when the index still holds fewer articles than the store (its record of what it holds
+/// was lost, or another writer's commits were), every article again (adding is an upsert).
+fn repair_search(shared: &Shared, store: &SqliteStore) -> Result<(), ApiError> {
+    index_new_articles(shared, store)?;
+    let Some(search) = &shared.search else {
+        return Ok(());
+    };
+    let held = search
+        .read()
+        .map_err(|_| ApiError::Internal("search index poisoned".into()))?
+        .doc_count();
+    let stored = nuntius_store::Store::article_count(store)?;
+    if held < stored {
+        eprintln!("nuntius serve: the search index holds {held} of {stored} articles; reindexing");
+        shared.indexed_seq.store(0, Ordering::SeqCst);
+        index_new_articles(shared, store)?;
+    }
+    Ok(())
 }
 
 /// Adds every article after the last indexed one to the search index and commits.

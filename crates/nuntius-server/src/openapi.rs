@@ -44,14 +44,32 @@ fn int_param(name: &str, min: u64, max: Option<u64>, description: &str) -> Value
     json!({"name": name, "in": "query", "required": false, "schema": schema, "description": description})
 }
 
+/// A `YYYY-MM-DD` day, as the server parses it.
+fn date_param(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "query", "required": false, "schema": {"type": "string", "format": "date"}, "description": description})
+}
+
 pub(crate) fn path_param(name: &str, kind: &str, description: &str) -> Value {
     json!({"name": name, "in": "path", "required": true, "schema": {"type": kind}, "description": description})
 }
 
+/// The largest number a `u64` query parameter takes.
+const U64_MAX: u64 = u64::MAX;
+
+/// A numeric path id: what the server parses (`u64`).
+fn id_param(description: &str) -> Value {
+    json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0, "maximum": U64_MAX}, "description": description})
+}
+
 fn paging() -> Vec<Value> {
     vec![
-        query_param("offset", "integer", "Items skipped before this page."),
-        query_param("limit", "integer", "Items per page, 1..100 (20)."),
+        int_param(
+            "offset",
+            0,
+            Some(U64_MAX),
+            "Items skipped before this page (0).",
+        ),
+        int_param("limit", 1, Some(100), "Items per page (20)."),
     ]
 }
 
@@ -160,9 +178,17 @@ fn schemas() -> Value {
             "entities": array_of(r("EntityRef")),
         }),
     );
+    let basis: Vec<Value> = nuntius_dedup::Basis::ALL
+        .iter()
+        .map(|b| json!(b.as_str()))
+        .chain([Value::Null])
+        .collect();
     let related = object(
-        &["id", "title", "source", "chars"],
-        json!({"id": {"type": "string"}, "title": {"type": "string"}, "source": nullable("string"), "chars": {"type": "integer"}}),
+        &["id", "title", "source", "chars", "basis"],
+        json!({
+            "id": {"type": "string"}, "title": {"type": "string"}, "source": nullable("string"), "chars": {"type": "integer"},
+            "basis": {"type": ["string", "null"], "enum": basis, "description": "The rule that made the copy the copy: `cites_source` (the copy credits another source), `later_date` (its publication day is later), `contained` (same day or undated: more of its words are in the shared passages), `later_arrival` (nothing else told them apart); null for copies stored before it was recorded."},
+        }),
     );
     let article = object(
         &[
@@ -280,19 +306,18 @@ pub fn document() -> Value {
             "string",
             "Only stories with an article matching this full-text query.",
         ),
-        query_param(
+        date_param(
             "from",
-            "string",
             "Only stories with an article on or after this day (YYYY-MM-DD).",
         ),
-        query_param(
+        date_param(
             "to",
-            "string",
             "Only stories with an article on or before this day (YYYY-MM-DD).",
         ),
-        query_param(
+        int_param(
             "min_articles",
-            "integer",
+            0,
+            Some(U64_MAX),
             "Only stories with at least this many articles.",
         ),
     ]);
@@ -303,7 +328,9 @@ pub fn document() -> Value {
             "string",
             "Entities with a spelling containing this text (case and accents ignored).",
         ),
-        query_param("kind", "string", "person, place, org or unknown."),
+        json!({"name": "kind", "in": "query", "required": false,
+            "schema": {"type": "string", "enum": crate::api::ENTITY_KINDS},
+            "description": "Only entities of this kind."}),
     ]);
     let mut search_params = paging();
     search_params.extend([
@@ -318,31 +345,31 @@ pub fn document() -> Value {
             "Analyse the query in this language and keep only its articles.",
         ),
         query_param("source", "string", "Only articles of this source."),
-        query_param(
-            "from",
-            "string",
-            "Only articles on or after this day (YYYY-MM-DD).",
+        date_param("from", "Only articles on or after this day (YYYY-MM-DD)."),
+        date_param("to", "Only articles on or before this day (YYYY-MM-DD)."),
+        int_param(
+            "entity",
+            0,
+            Some(U64_MAX),
+            "Only articles mentioning this entity.",
         ),
-        query_param(
-            "to",
-            "string",
-            "Only articles on or before this day (YYYY-MM-DD).",
-        ),
-        query_param("entity", "integer", "Only articles mentioning this entity."),
     ]);
     let bad = error("Invalid parameter (`invalid_query`).");
     let mut ingest_content = serde_json::Map::new();
+    // A body of nothing but ASCII whitespace is refused (`invalid_body`): the text formats say
+    // so with a pattern, the binary one with a length.
+    let not_blank = "[^\t\n\x0c\r ]";
     ingest_content.insert(
         "application/x-ndjson".into(),
-        json!({"schema": {"type": "string"}}),
+        json!({"schema": {"type": "string", "pattern": not_blank}}),
     );
     ingest_content.insert(
         "application/json".into(),
-        json!({"schema": array_of(json!({"type": "object"}))}),
+        json!({"schema": {"type": ["array", "object"], "description": "An array of article objects, or one article object; a bad element is a per-record error."}}),
     );
     ingest_content.insert(
         "application/gzip".into(),
-        json!({"schema": {"type": "string", "format": "binary"}}),
+        json!({"schema": {"type": "string", "format": "binary", "minLength": 1, "description": "Not only ASCII whitespace."}}),
     );
     ingest_content.insert(
         crate::api::RAW_JSONL.into(),
@@ -364,7 +391,7 @@ pub fn document() -> Value {
             }},
             "/api/stories/{id}": {"get": {
                 "summary": "One story: events with articles and evidence, timeline, origins and copies, entities.",
-                "parameters": [path_param("id", "integer", "Story number."), int_param("articles_per_event", 1, Some(5000), "Articles listed per event (20)."), int_param("events_offset", 0, None, "Events skipped, in time order (0)."), int_param("events_limit", 1, Some(1000), "Events on this page (100); `events_total` counts them all.")],
+                "parameters": [id_param("Story number."), int_param("articles_per_event", 1, Some(5000), "Articles listed per event (20)."), int_param("events_offset", 0, Some(U64_MAX), "Events skipped, in time order (0)."), int_param("events_limit", 1, Some(1000), "Events on this page (100); `events_total` counts them all.")],
                 "responses": {"200": ok(r("StoryDetail"), "The story."), "400": bad.clone(), "404": error("No such story (`story_not_found`).")},
             }},
             "/api/articles/{id}": {"get": {
@@ -393,7 +420,7 @@ pub fn document() -> Value {
             }},
             "/api/entities/{id}": {"get": {
                 "summary": "One entity with all its spellings and its latest articles.",
-                "parameters": [path_param("id", "integer", "Entity number."), query_param("articles", "integer", "Articles listed (50).")],
+                "parameters": [id_param("Entity number."), int_param("articles", 0, Some(U64_MAX), "Articles listed (50), at most 500.")],
                 "responses": {"200": ok(r("Entity"), "The entity."), "400": bad.clone(), "404": error("No such entity (`entity_not_found`).")},
             }},
             "/api/search": {"get": {

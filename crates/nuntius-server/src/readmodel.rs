@@ -205,14 +205,7 @@ fn snapshot_of(
             entities.insert(row.id, rec);
         }
     }
-    let mut copies_from: BTreeMap<u64, Vec<(u64, u64, Vec<Passage>)>> = BTreeMap::new();
-    for c in copies {
-        let passages: Vec<Passage> = serde_json::from_str(&c.passages).unwrap_or_default();
-        copies_from
-            .entry(c.copy)
-            .or_default()
-            .push((c.origin, c.chars, passages));
-    }
+    let copies_from = nuntius_engine::view::copies_by_copy(copies);
     Ok(Snapshot::from_parts(
         articles,
         entities,
@@ -353,7 +346,7 @@ pub fn story_page(
             .get(&a.seq)
             .map(|l| {
                 l.iter()
-                    .filter_map(|(o, _, _)| snap.article(*o).map(|x| x.id.clone()))
+                    .filter_map(|c| snap.article(c.origin).map(|x| x.id.clone()))
                     .collect()
             })
             .unwrap_or_default();
@@ -424,11 +417,11 @@ pub fn article_page(store: &SqliteStore, id: &str) -> Result<Value, ApiError> {
     // the origin (the other side of the copier's passage).
     let mut ranges: Vec<(usize, usize, String, &'static str)> = Vec::new();
     let mut copies_from = Vec::new();
-    for (origin, chars, passages) in snap.copies_from.get(&seq).into_iter().flatten() {
-        let Some(o) = snap.article(*origin) else {
+    for c in snap.copies_from.get(&seq).into_iter().flatten() {
+        let Some(o) = snap.article(c.origin) else {
             continue;
         };
-        for p in passages {
+        for p in &c.passages {
             ranges.push((
                 p.start as usize,
                 p.end as usize,
@@ -436,7 +429,7 @@ pub fn article_page(store: &SqliteStore, id: &str) -> Result<Value, ApiError> {
                 "copied_from",
             ));
         }
-        copies_from.push(json!({"id": o.id, "title": o.title, "source": o.source, "chars": chars}));
+        copies_from.push(json!({"id": o.id, "title": o.title, "source": o.source, "chars": c.chars, "basis": c.basis}));
     }
     let mut copied = Vec::new();
     for c in &copied_by {
@@ -452,7 +445,7 @@ pub fn article_page(store: &SqliteStore, id: &str) -> Result<Value, ApiError> {
                 "copied_by",
             ));
         }
-        copied.push(json!({"id": o.id, "title": o.title, "source": o.source, "chars": c.chars}));
+        copied.push(json!({"id": o.id, "title": o.title, "source": o.source, "chars": c.chars, "basis": c.basis}));
     }
     record["copied_from_articles"] = json!(copies_from);
     record["copied_by"] = json!(copied);

@@ -101,6 +101,9 @@ pub struct CopyRow {
     pub chars: u64,
     /// JSON list of passages (byte ranges in both texts).
     pub passages: String,
+    /// The rule that made `copy` the copy (`nuntius_dedup::Basis` name); `None` for copies
+    /// stored before it was recorded.
+    pub basis: Option<String>,
 }
 
 /// Everything one batch changes, written in one transaction.

@@ -103,6 +103,7 @@ fn copy_from_row(r: &Row<'_>) -> rusqlite::Result<CopyRow> {
         origin: r.get::<_, i64>(1)? as u64,
         chars: r.get::<_, i64>(2)? as u64,
         passages: r.get(3)?,
+        basis: r.get(4)?,
     })
 }
 
@@ -278,7 +279,7 @@ impl ReadQueries for SqliteStore {
 
     fn copies_from(&self, seqs: &[u64]) -> Result<Vec<CopyRow>> {
         let mut out = self.query_in(
-            "SELECT copy, origin, chars, passages FROM copies WHERE copy IN ({in})",
+            "SELECT copy, origin, chars, passages, basis FROM copies WHERE copy IN ({in})",
             seqs,
             "reading copies",
             copy_from_row,
@@ -289,7 +290,7 @@ impl ReadQueries for SqliteStore {
 
     fn copied_by(&self, seqs: &[u64]) -> Result<Vec<CopyRow>> {
         let mut out = self.query_in(
-            "SELECT copy, origin, chars, passages FROM copies WHERE origin IN ({in})",
+            "SELECT copy, origin, chars, passages, basis FROM copies WHERE origin IN ({in})",
             seqs,
             "reading copies",
             copy_from_row,
@@ -424,6 +425,7 @@ mod tests {
                 origin: 1,
                 chars: 5,
                 passages: "[]".into(),
+                basis: Some("contained".into()),
             }],
             boilerplate: vec![],
             boilerplate_since: vec![],

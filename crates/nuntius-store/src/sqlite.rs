@@ -7,8 +7,9 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use crate::{ArticleRow, Batch, CopyRow, EntityRow, EventRow, LineStat, Result, Store, StoreError};
 
 /// Version 2 added `boilerplate.since`, version 3 the crawler's `sources` and `fetches`,
-/// version 4 the follow tables (`follows.rs`); older stores are migrated in place on open.
-const SCHEMA_VERSION: i64 = 4;
+/// version 4 the follow tables (`follows.rs`), version 5 `copies.basis`; older stores are
+/// migrated in place on open.
+const SCHEMA_VERSION: i64 = 5;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -30,6 +31,7 @@ CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, story INTEGER NOT NUL
 CREATE INDEX IF NOT EXISTS events_story ON events(story);
 CREATE TABLE IF NOT EXISTS copies (
     copy INTEGER NOT NULL, origin INTEGER NOT NULL, chars INTEGER NOT NULL, passages TEXT NOT NULL,
+    basis TEXT,
     PRIMARY KEY (copy, origin)
 );
 CREATE INDEX IF NOT EXISTS copies_origin ON copies(origin);
@@ -49,6 +51,8 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
     (2, crate::sources::SCHEMA),
     (3, crate::follows::MIGRATION_3),
+    // Copies stored before version 5 keep no basis (NULL: not recorded).
+    (4, "ALTER TABLE copies ADD COLUMN basis TEXT;"),
 ];
 
 /// SQLite-backed [`Store`].
@@ -238,14 +242,15 @@ impl Store for SqliteStore {
                     .map_err(err("writing an event"))?;
             }
             let mut cp = tx
-                .prepare_cached("INSERT OR REPLACE INTO copies (copy, origin, chars, passages) VALUES (?1, ?2, ?3, ?4)")
+                .prepare_cached("INSERT OR REPLACE INTO copies (copy, origin, chars, passages, basis) VALUES (?1, ?2, ?3, ?4, ?5)")
                 .map_err(err("preparing copy write"))?;
             for c in &batch.copies {
                 cp.execute(params![
                     c.copy as i64,
                     c.origin as i64,
                     c.chars as i64,
-                    c.passages
+                    c.passages,
+                    c.basis
                 ])
                 .map_err(err("writing a copy"))?;
             }
@@ -349,7 +354,9 @@ impl Store for SqliteStore {
     fn copies(&self) -> Result<Vec<CopyRow>> {
         let mut stmt = self
             .conn
-            .prepare("SELECT copy, origin, chars, passages FROM copies ORDER BY copy, origin")
+            .prepare(
+                "SELECT copy, origin, chars, passages, basis FROM copies ORDER BY copy, origin",
+            )
             .map_err(err("listing copies"))?;
         let rows = stmt
             .query_map([], |r| {
@@ -358,6 +365,7 @@ impl Store for SqliteStore {
                     origin: r.get::<_, i64>(1)? as u64,
                     chars: r.get::<_, i64>(2)? as u64,
                     passages: r.get(3)?,
+                    basis: r.get(4)?,
                 })
             })
             .map_err(err("listing copies"))?;
@@ -428,6 +436,7 @@ mod tests {
                 origin: 1,
                 chars: 10,
                 passages: "[]".into(),
+                basis: Some("later_date".into()),
             }],
             boilerplate: vec![("x.com".into(), 7), ("x.com".into(), 7)],
             boilerplate_since: vec![("x.com".into(), 7, 2)],
@@ -471,11 +480,16 @@ mod tests {
             &dir,
             "1",
             "CREATE TABLE boilerplate (source TEXT NOT NULL, hash INTEGER NOT NULL, docs INTEGER NOT NULL, PRIMARY KEY (source, hash));
-             INSERT INTO boilerplate VALUES ('x.com', 7, 3), ('x.com', 8, 1);",
+             INSERT INTO boilerplate VALUES ('x.com', 7, 3), ('x.com', 8, 1);
+             CREATE TABLE copies (copy INTEGER NOT NULL, origin INTEGER NOT NULL, chars INTEGER NOT NULL, passages TEXT NOT NULL, PRIMARY KEY (copy, origin));
+             INSERT INTO copies VALUES (2, 1, 10, '[]');",
         );
         let s = SqliteStore::open(&path).unwrap();
         let since: Vec<Option<u64>> = s.line_stats().unwrap().iter().map(|l| l.since).collect();
         assert_eq!(since, [Some(0), None]);
+        // A copy stored before version 5 has no recorded basis.
+        let copies = s.copies().unwrap();
+        assert_eq!((copies.len(), copies[0].basis.clone()), (1, None));
         drop(s);
         // Opening again is a no-op.
         assert!(SqliteStore::open(&path).is_ok());
@@ -485,7 +499,11 @@ mod tests {
     fn a_version_2_store_gets_the_follow_tables() {
         use crate::follows::{FollowStore, FollowTarget, NewFollow};
         let dir = tempfile::tempdir().unwrap();
-        let path = store_file(&dir, "2", "");
+        let path = store_file(
+            &dir,
+            "2",
+            "CREATE TABLE copies (copy INTEGER NOT NULL, origin INTEGER NOT NULL, chars INTEGER NOT NULL, passages TEXT NOT NULL, PRIMARY KEY (copy, origin));",
+        );
         let s = SqliteStore::open(&path).unwrap();
         let f = s
             .add_follow(&NewFollow {

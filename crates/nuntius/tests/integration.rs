@@ -8,6 +8,10 @@ use serde_json::Value;
 
 #[path = "integration/crawl.rs"]
 mod crawl;
+#[path = "integration/crash.rs"]
+mod crash;
+#[path = "integration/fuzz_smoke.rs"]
+mod fuzz_smoke;
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -780,4 +784,69 @@ fn an_entity_follow_sees_later_ingests_and_ingest_delivers_its_webhooks() {
     assert_eq!((code, out.trim()), (0, "removed follow 1"));
     let (out, _, _) = nuntius(&data, &["follow", "list"]);
     assert!(out.is_empty(), "{out}");
+// Regression: a copy dated before its original was credited as the original with nothing to
+// say why; the copy evidence now names the rule that decided the direction.
+#[test]
+fn the_copy_evidence_names_the_basis_of_its_direction() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("copies.jsonl");
+    // A paragraph of distinct words, reused whole by the second and third articles.
+    let word = |i: usize| -> String {
+        let letters = b"bcdfghklmnprstvz";
+        let mut w = String::from("ta");
+        let mut n = i + 1;
+        while n > 0 {
+            w.push(letters[n % 16] as char);
+            w.push(['a', 'e', 'i', 'o', 'u'][n % 5]);
+            n /= 16;
+        }
+        w
+    };
+    let paragraph: Vec<String> = (0..120).map(word).collect();
+    let paragraph = paragraph.join(" ");
+    let intro: Vec<String> = (500..560).map(word).collect();
+    let intro = intro.join(" ");
+    let records = [
+        // The original, dated the 5th.
+        serde_json::json!({"id": "orig", "title": "Original report", "text": paragraph, "date": "2024-01-05", "source": "a.example"}),
+        // Its copy with an intro, dated wrongly earlier: the date rule credits it as the original.
+        serde_json::json!({"id": "early", "title": "Early copy", "text": format!("{intro} {paragraph}"), "date": "2024-01-02", "source": "b.example"}),
+        // A copy on the original's day: the contained side is the copy.
+        serde_json::json!({"id": "same", "title": "Same day copy", "text": format!("{paragraph} {intro}"), "date": "2024-01-05", "source": "c.example"}),
+    ];
+    let lines: Vec<String> = records.iter().map(|r| r.to_string()).collect();
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let (_, err, code) = nuntius(
+        &data,
+        &["--encoder", "none", "ingest", file.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{err}");
+    let articles = export(&data);
+    let copies = |id: &str| -> Vec<(String, String)> {
+        let a = articles.iter().find(|a| a["id"] == id).expect("article");
+        a["copies_from"]
+            .as_array()
+            .expect("copies_from")
+            .iter()
+            .map(|c| {
+                (
+                    c["id"].as_str().unwrap_or("").to_string(),
+                    c["basis"].as_str().unwrap_or("none").to_string(),
+                )
+            })
+            .collect()
+    };
+    // The original is dated after the early copy, so the date rule makes it the copy, and says so.
+    assert!(
+        copies("orig").contains(&("early".into(), "later_date".into())),
+        "{:?}",
+        copies("orig")
+    );
+    // Same day: the one contained in the other is the copy.
+    assert!(
+        copies("orig").contains(&("same".into(), "contained".into())),
+        "{:?}",
+        copies("orig")
+    );
 }

@@ -52,6 +52,11 @@ fn articles_show_copies_in_and_out_with_passages() {
     let f = seeded();
     let copy = f.get(&format!("/api/articles/{COPY}")).json();
     assert_eq!(copy["copied_from_articles"][0]["id"], ORIGIN);
+    // The copy evidence names the rule that decided the direction.
+    let basis = copy["copied_from_articles"][0]["basis"]
+        .as_str()
+        .unwrap_or("");
+    assert!(nuntius_dedup::Basis::parse(basis).is_some(), "{basis:?}");
     let segments = copy["segments"].as_array().unwrap();
     assert!(segments
         .iter()
@@ -105,6 +110,15 @@ fn entities_list_all_their_spellings() {
     assert!(spellings.len() >= 2, "{spellings:?}");
     assert!(!e["articles"].as_array().unwrap().is_empty());
     assert_eq!(f.get("/api/entities?kind=place").status, StatusCode::OK);
+    // Regression (schema-driven fuzzing): an empty or unknown `kind` was answered 200 with
+    // nothing, though the document lists the kinds; it is refused like any bad parameter.
+    for bad in ["", "planet"] {
+        let r = f.get(&format!("/api/entities?kind={bad}"));
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "kind={bad}");
+    }
+    for kind in nuntius_server::api::ENTITY_KINDS {
+        assert_eq!(nuntius_model::EntityKind::parse(kind).as_str(), kind);
+    }
 }
 
 #[test]
@@ -460,4 +474,29 @@ fn idle_connections_are_closed_and_capped() {
         assert!(matches!(s.read(&mut buf), Ok(0) | Err(_)));
     }
     let _ = stop_tx.send(());
+}
+
+// Regression (schema-driven fuzzing): a body declared application/json that is not a JSON
+// array or object was read as a text article; it is refused, while one object is an article.
+#[test]
+fn a_json_body_must_be_articles() {
+    let f = seeded();
+    let post = |body: &'static str| {
+        f.request(
+            axum::http::Request::builder()
+                .method(axum::http::Method::POST)
+                .uri("/api/articles")
+                .header("authorization", format!("Bearer {TOKEN}"))
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(body))
+                .unwrap(),
+        )
+    };
+    assert_eq!(post("\"just a string\"").status, StatusCode::BAD_REQUEST);
+    assert_eq!(post("12345").status, StatusCode::BAD_REQUEST);
+    let one = post(
+        "{\"id\": \"json-one\", \"title\": \"One object\", \"text\": \"Posted as one object.\"}",
+    );
+    assert_eq!(one.status, StatusCode::OK);
+    assert_eq!(one.json()["new"], 1);
 }

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Load test of `nuntius serve` on loopback: a store of ARTICLES articles (`nuntius bench corpus`
+# replicating the shipped seeds), then, while `nuntius ingest` sends more articles through the
+# running server, wrk (Debian package, installed when missing) drives the story list, story pages
+# and search for DURATION each; then /healthz latency while IDLE connections are held open.
+# Prints req/s, p50/p99 and errors of each. Figures depend on the machine; the run is bounded.
+# The articles replicated are examples/seeds (five articles of one story: the store becomes one
+# giant story), or the JSONL/text files named by NUNTIUS_LOAD_INPUT.
+# Usage: load-test.sh NUNTIUS [ARTICLES] [DURATION] [IDLE]
+set -euo pipefail
+nuntius="$(realpath "${1:?usage: load-test.sh PATH-TO-NUNTIUS [ARTICLES] [DURATION] [IDLE]}")"
+articles="${2:-100000}"
+duration="${3:-20s}"
+idle="${4:-1000}"
+extra=20000
+cd "$(dirname "$0")/.."
+if ! command -v wrk >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then
+        apt-get install -y -q wrk >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }
+    else
+        sudo apt-get install -y -q wrk >/dev/null
+    fi
+fi
+ulimit -n 8192
+work="$(mktemp -d)"
+server=""
+ingest=""
+cleanup() {
+    [ -n "$ingest" ] && kill "$ingest" 2>/dev/null || true
+    [ -n "$server" ] && kill -INT "$server" 2>/dev/null || true
+    [ -n "$server" ] && wait "$server" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+data="$work/data"
+n() { "$nuntius" --encoder none --data-dir "$data" "$@"; }
+
+echo "== corpus: $articles articles to store first, $extra more ingested during the load"
+"$nuntius" bench corpus --input "${NUNTIUS_LOAD_INPUT:-examples/seeds}" --articles $((articles + extra)) >"$work/all.jsonl" 2>/dev/null
+head -n "$articles" "$work/all.jsonl" >"$work/base.jsonl"
+tail -n "$extra" "$work/all.jsonl" >"$work/more.jsonl"
+started=$(date +%s)
+n ingest "$work/base.jsonl" 2>&1 | tail -n 1
+echo "stored in $(( $(date +%s) - started )) s"
+
+# The header timeout is raised for the idle-connection part (the default, 10 s, would close
+# them before the measurement ends); every other limit is the default.
+n serve --addr 127.0.0.1:0 --token load --header-timeout-secs 120 >"$work/serve.log" 2>&1 &
+server=$!
+for _ in $(seq 1 600); do
+    [ -s "$data/serve.addr" ] && curl -sf "$(cat "$data/serve.addr")/healthz" | grep -q '"writer":"ready"' && break
+    sleep 0.5
+done
+url="$(cat "$data/serve.addr")"
+curl -sf "$url/healthz"; echo
+
+NUNTIUS_TOKEN=load n ingest "$work/more.jsonl" >"$work/ingest.log" 2>&1 &
+ingest=$!
+
+# Story ids for the story-page test: the first 200 of the list.
+python3 - "$url" >"$work/stories.lua" <<'EOF'
+import json, sys, urllib.request
+ids = []
+for offset in (0, 100):
+    page = json.load(urllib.request.urlopen(f"{sys.argv[1]}/api/stories?limit=100&offset={offset}"))
+    ids += [s["id"] for s in page["stories"]]
+print("local ids = {" + ",".join(map(str, ids)) + "}")
+print("local i = 0")
+print('request = function() i = i % #ids + 1; return wrk.format("GET", "/api/stories/" .. ids[i]) end')
+EOF
+cat >"$work/search.lua" <<'EOF'
+local words = {"government", "police", "city", "president", "water", "school", "\"prime minister\"", "court OR judge", "election -poll", "health"}
+local i = 0
+request = function() i = i % #words + 1; return wrk.format("GET", "/api/search?q=" .. words[i]:gsub(" ", "%%20"):gsub("\"", "%%22")) end
+EOF
+
+run_wrk() {
+    local name="$1"; shift
+    echo "== $name (wrk -t2 -c16 -d$duration, ingest running: $(kill -0 "$ingest" 2>/dev/null && echo yes || echo no))"
+    local out
+    out="$(wrk -t2 -c16 -d"$duration" --latency "$@")"
+    grep -E "Requests/sec|^ +50%|^ +99%|requests in" <<<"$out"
+    # wrk prints these two lines only when there are errors.
+    grep -E "Non-2xx|Socket errors" <<<"$out" || echo "  errors: none (no non-2xx responses, no socket errors)"
+}
+run_wrk "story list" "$url/api/stories?limit=20"
+run_wrk "story page" -s "$work/stories.lua" "$url"
+run_wrk "search" -s "$work/search.lua" "$url"
+
+echo "== /healthz with $idle idle connections open"
+python3 - "$url" "$idle" <<'EOF'
+import socket, statistics, sys, time, urllib.parse
+url, idle = sys.argv[1], int(sys.argv[2])
+host, port = urllib.parse.urlsplit(url).hostname, urllib.parse.urlsplit(url).port
+held = [socket.create_connection((host, port)) for _ in range(idle)]
+time.sleep(1)
+def healthz():
+    t = time.perf_counter()
+    s = socket.create_connection((host, port), timeout=10)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    reply = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        reply += chunk
+    s.close()
+    assert reply.startswith(b"HTTP/1.1 200"), reply[:80]
+    return (time.perf_counter() - t) * 1000
+times = sorted(healthz() for _ in range(200))
+# The held connections are still open (a closed one reads b"" at once).
+for s in held:
+    s.setblocking(False)
+open_count = 0
+for s in held:
+    try:
+        open_count += s.recv(1) != b""
+    except BlockingIOError:
+        open_count += 1
+print(f"idle connections still open: {open_count} of {idle}")
+print(f"healthz over 200 requests: p50 {statistics.median(times):.1f} ms, p99 {times[197]:.1f} ms, max {times[-1]:.1f} ms")
+for s in held:
+    s.close()
+EOF
+wait "$ingest" || echo "the concurrent ingest exited with $?"
+ingest=""
+tail -n 1 "$work/ingest.log"
+curl -sf "$url/healthz"; echo
