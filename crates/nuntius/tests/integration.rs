@@ -6,10 +6,10 @@ use std::process::Command;
 
 use serde_json::Value;
 
-#[path = "integration/crawl.rs"]
-mod crawl;
 #[path = "integration/crash.rs"]
 mod crash;
+#[path = "integration/crawl.rs"]
+mod crawl;
 #[path = "integration/fuzz_smoke.rs"]
 mod fuzz_smoke;
 
@@ -784,6 +784,8 @@ fn an_entity_follow_sees_later_ingests_and_ingest_delivers_its_webhooks() {
     assert_eq!((code, out.trim()), (0, "removed follow 1"));
     let (out, _, _) = nuntius(&data, &["follow", "list"]);
     assert!(out.is_empty(), "{out}");
+}
+
 // Regression: a copy dated before its original was credited as the original with nothing to
 // say why; the copy evidence now names the rule that decided the direction.
 #[test]
