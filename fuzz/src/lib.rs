@@ -10,8 +10,11 @@ use std::sync::OnceLock;
 
 use nuntius_readers::{parse_jsonl_line, read_stream, Limits, ReadOptions};
 
+/// A target's body: takes any bytes, must not panic.
+pub type Body = fn(&[u8]);
+
 /// Every target: its name (a directory of `fuzz/seeds/`) and its body.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Body)] = &[
     ("readers", readers),
     ("html", html),
     ("warc", warc),

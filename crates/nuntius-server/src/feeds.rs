@@ -278,7 +278,7 @@ pub(crate) async fn story_feed(
             if articles.is_empty() {
                 return Err(ApiError::StoryNotFound(id));
             }
-            articles.sort_by(|a, b| b.seq.cmp(&a.seq));
+            articles.sort_by_key(|a| std::cmp::Reverse(a.seq));
             articles.truncate(FEED_ENTRIES);
             let entries: Vec<Entry> = articles
                 .into_iter()
@@ -324,7 +324,7 @@ pub(crate) async fn search_feed(
                 list.push((a.seq, a.event, store.story_of_event(a.event)?));
             }
             let mut entries = entries_of(store, list)?;
-            entries.sort_by(|a, b| b.article.seq.cmp(&a.article.seq));
+            entries.sort_by_key(|e| std::cmp::Reverse(e.article.seq));
             let feed = Feed {
                 id: format!("urn:nuntius:search:{}", encode_path(&path)),
                 title: format!("nuntius: search \"{}\"", query.text),

@@ -220,14 +220,7 @@ pub fn headlines(
         }
         let articles = store.event_articles(event, HEADLINE_ARTICLES)?;
         let seqs: Vec<u64> = articles.iter().map(|a| a.seq).collect();
-        let mut copies: BTreeMap<u64, Vec<(u64, u64, Vec<nuntius_model::Passage>)>> =
-            BTreeMap::new();
-        for c in store.copies_from(&seqs)? {
-            copies
-                .entry(c.copy)
-                .or_default()
-                .push((c.origin, c.chars, Vec::new()));
-        }
+        let copies = nuntius_engine::view::copies_by_copy(store.copies_from(&seqs)?);
         let snap = Snapshot::from_parts(
             articles,
             BTreeMap::new(),

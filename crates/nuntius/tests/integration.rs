@@ -647,14 +647,13 @@ fn a_malformed_corpus_keeps_every_good_record() {
     }
 }
 
+/// The calls a webhook receiver saw: signature header, body, the status it answered.
+type Calls = std::sync::Arc<std::sync::Mutex<Vec<(String, String, u16)>>>;
+
 /// A webhook receiver on 127.0.0.1: answers 500 to its first `fail_first` calls, then 204, and
 /// keeps each call's signature header and body.
-fn webhook_receiver(
-    fail_first: usize,
-) -> (
-    String,
-    std::sync::Arc<std::sync::Mutex<Vec<(String, String, u16)>>>,
-) {
+#[allow(clippy::unwrap_used)]
+fn webhook_receiver(fail_first: usize) -> (String, Calls) {
     use std::io::{BufRead, BufReader, Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());

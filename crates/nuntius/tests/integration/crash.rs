@@ -245,17 +245,23 @@ struct Server {
     addr: String,
 }
 
+// The child leaves in the returned `Server`, whose callers kill and wait it.
+#[allow(clippy::zombie_processes)]
 fn start_server(data: &Path) -> Server {
     let addr_file = data.join("serve.addr");
     let _ = std::fs::remove_file(&addr_file);
-    let child = nuntius_cmd(data)
+    let mut child = nuntius_cmd(data)
         .args(["serve", "--addr", "127.0.0.1:0", "--token", "crash"])
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn serve");
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        assert!(Instant::now() < deadline, "the server did not start");
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server did not start");
+        }
         if let Ok(url) = std::fs::read_to_string(&addr_file) {
             if let Some(addr) = url.trim().strip_prefix("http://") {
                 if let Some((200, body)) = http(addr, "GET", "/healthz", "", b"") {
