@@ -197,6 +197,8 @@ pub fn crawl(data_dir: &Path, settings: &Settings, args: CrawlArgs) -> Result<Ex
     loop {
         let summary = crawler.run_round(&mut engine, RoundOptions { all, now: None })?;
         print_round(&summary);
+        // Webhooks of follows the round's articles matched, as `ingest` delivers them.
+        crate::follow::deliver_after_ingest(data_dir, settings);
         if args.once {
             return Ok(if summary.sources_failed.is_empty() {
                 ExitCode::SUCCESS

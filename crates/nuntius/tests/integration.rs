@@ -705,7 +705,7 @@ fn an_entity_follow_sees_later_ingests_and_ingest_delivers_its_webhooks() {
         "[follow]\nbackoff_base_ms = 10\n",
     )
     .unwrap();
-    let (_, list, _) = nuntius(&data, &["export", "--format", "jsonl"]);
+    let (list, _, _) = nuntius(&data, &["export", "--format", "jsonl"]);
     let lavrov = list
         .lines()
         .flat_map(|l| {
