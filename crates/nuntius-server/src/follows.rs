@@ -369,7 +369,7 @@ pub(crate) async fn deliveries(
 
 /// Adds the follow and feed endpoints and their schemas to the OpenAPI document.
 pub fn document_follows(doc: &mut Value) {
-    use crate::openapi::{array_of, error, nullable, object, ok, path_param, query_param, r};
+    use crate::openapi::{array_of, error, nullable, object, ok, path_param, r};
     let atom = |description: &str| json!({"description": description, "content": {"application/atom+xml": {"schema": {"type": "string"}}}});
     let auth = || {
         json!({
@@ -383,30 +383,7 @@ pub fn document_follows(doc: &mut Value) {
         }
         responses
     };
-    let search_filters = vec![
-        query_param(
-            "q",
-            "string",
-            "Words (all must match), \"quoted phrases\", -excluded, OR.",
-        ),
-        query_param(
-            "lang",
-            "string",
-            "Analyse the query in this language and keep only its articles.",
-        ),
-        query_param("source", "string", "Only articles of this source."),
-        query_param(
-            "from",
-            "string",
-            "Only articles on or after this day (YYYY-MM-DD).",
-        ),
-        query_param(
-            "to",
-            "string",
-            "Only articles on or before this day (YYYY-MM-DD).",
-        ),
-        query_param("entity", "integer", "Only articles mentioning this entity."),
-    ];
+    let search_filters = crate::openapi::search_filter_params();
     let paths = json!({
         "/api/follows": {
             "post": {

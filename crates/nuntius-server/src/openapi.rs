@@ -44,6 +44,31 @@ fn int_param(name: &str, min: u64, max: Option<u64>, description: &str) -> Value
     json!({"name": name, "in": "query", "required": false, "schema": schema, "description": description})
 }
 
+/// The filters of a search, parsed by `api::search_filters` for `/api/search` and the search feed.
+pub(crate) fn search_filter_params() -> Vec<Value> {
+    vec![
+        query_param(
+            "q",
+            "string",
+            "Words (all must match), \"quoted phrases\", -excluded, OR.",
+        ),
+        query_param(
+            "lang",
+            "string",
+            "Analyse the query in this language and keep only its articles.",
+        ),
+        query_param("source", "string", "Only articles of this source."),
+        date_param("from", "Only articles on or after this day (YYYY-MM-DD)."),
+        date_param("to", "Only articles on or before this day (YYYY-MM-DD)."),
+        int_param(
+            "entity",
+            0,
+            Some(U64_MAX),
+            "Only articles mentioning this entity.",
+        ),
+    ]
+}
+
 /// A `YYYY-MM-DD` day, as the server parses it.
 fn date_param(name: &str, description: &str) -> Value {
     json!({"name": name, "in": "query", "required": false, "schema": {"type": "string", "format": "date"}, "description": description})
@@ -333,27 +358,7 @@ pub fn document() -> Value {
             "description": "Only entities of this kind."}),
     ]);
     let mut search_params = paging();
-    search_params.extend([
-        query_param(
-            "q",
-            "string",
-            "Words (all must match), \"quoted phrases\", -excluded, OR.",
-        ),
-        query_param(
-            "lang",
-            "string",
-            "Analyse the query in this language and keep only its articles.",
-        ),
-        query_param("source", "string", "Only articles of this source."),
-        date_param("from", "Only articles on or after this day (YYYY-MM-DD)."),
-        date_param("to", "Only articles on or before this day (YYYY-MM-DD)."),
-        int_param(
-            "entity",
-            0,
-            Some(U64_MAX),
-            "Only articles mentioning this entity.",
-        ),
-    ]);
+    search_params.extend(search_filter_params());
     let bad = error("Invalid parameter (`invalid_query`).");
     let mut ingest_content = serde_json::Map::new();
     // A body of nothing but ASCII whitespace is refused (`invalid_body`): the text formats say
