@@ -63,6 +63,19 @@ pub struct RoundSummary {
     pub ingest: IngestSummary,
 }
 
+/// Where a round's articles go: the one ingest loop, run here on the engine (`nuntius crawl`)
+/// or by a server's writer thread (`serve --crawl`, which takes posts between the chunks).
+pub trait ArticleSink {
+    /// Ingests `raws` in order, `batch` per transaction; returns once they are stored.
+    fn ingest(&mut self, raws: Vec<RawArticle>, batch: usize) -> anyhow::Result<IngestSummary>;
+}
+
+impl ArticleSink for Engine {
+    fn ingest(&mut self, raws: Vec<RawArticle>, batch: usize) -> anyhow::Result<IngestSummary> {
+        nuntius_engine::ingest_records(self, std::iter::once(raws), batch, &mut |_| {})
+    }
+}
+
 /// The crawler: its HTTP side, its async runtime and its own store connection (for the
 /// sources and fetch records; articles go through the engine).
 pub struct Crawler {
@@ -153,7 +166,7 @@ impl Crawler {
     /// One round; see the module comment.
     pub fn run_round(
         &mut self,
-        engine: &mut Engine,
+        sink: &mut dyn ArticleSink,
         options: RoundOptions,
     ) -> Result<RoundSummary, CrawlError> {
         let now = options.now.unwrap_or_else(unix_now);
@@ -228,7 +241,7 @@ impl Crawler {
         }
         let order = interleave(per_source);
         summary.items_new += order.len() as u64;
-        self.fetch_and_ingest(engine, order, now, &mut summary, &mut stored_per_source)?;
+        self.fetch_and_ingest(sink, order, now, &mut summary, &mut stored_per_source)?;
         for poll in polls {
             let update = self.next_state(poll, now, &stored_per_source, &pending, &mut summary);
             self.store.update_source(&update)?;
@@ -266,7 +279,7 @@ impl Crawler {
     /// each chunk's fetch records are written after its articles are stored.
     fn fetch_and_ingest(
         &mut self,
-        engine: &mut Engine,
+        sink: &mut dyn ArticleSink,
         order: Vec<Candidate>,
         now: i64,
         summary: &mut RoundSummary,
@@ -294,7 +307,7 @@ impl Crawler {
             }
             if chunk.len() >= INGEST_CHUNK || (done && !chunk.is_empty()) {
                 let part = std::mem::take(&mut chunk);
-                self.ingest_chunk(engine, part, now, summary, stored_per_source)?;
+                self.ingest_chunk(sink, part, now, summary, stored_per_source)?;
             }
             if done {
                 return Ok(());
@@ -304,7 +317,7 @@ impl Crawler {
 
     fn ingest_chunk(
         &mut self,
-        engine: &mut Engine,
+        sink: &mut dyn ArticleSink,
         chunk: Vec<(Candidate, ItemResult)>,
         now: i64,
         summary: &mut RoundSummary,
@@ -345,13 +358,7 @@ impl Crawler {
             rows.push(row);
         }
         if !raws.is_empty() {
-            let ingested = nuntius_engine::ingest_records(
-                engine,
-                std::iter::once(raws),
-                self.batch,
-                &mut |_| {},
-            )
-            .map_err(CrawlError::Ingest)?;
+            let ingested = sink.ingest(raws, self.batch).map_err(CrawlError::Ingest)?;
             summary.ingest.add(ingested);
         }
         for row in rows.iter_mut().filter(|r| r.article.is_some()) {

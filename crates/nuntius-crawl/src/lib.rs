@@ -17,11 +17,11 @@ pub mod fetch;
 pub mod robots;
 pub mod sources;
 
-pub use crawler::{Crawler, RoundOptions, RoundSummary};
+pub use crawler::{ArticleSink, Crawler, RoundOptions, RoundSummary};
 pub use discover::{parse_listing, Listed, Listing, SourceKind};
 pub use error::{CrawlError, FetchError};
 pub use fetch::{Fetched, Fetcher, Validators};
-pub use sources::{opml_feeds, source_url, source_view};
+pub use sources::{http_url, opml_feeds, source_url, source_view, HTTP_URL_PATTERN, MAX_URL_BYTES};
 
 /// The User-Agent: names nuntius, its version and the operator's contact URL.
 pub fn user_agent(contact: &str) -> String {

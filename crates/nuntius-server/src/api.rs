@@ -237,8 +237,43 @@ fn page(offset: Option<usize>, limit: Option<usize>) -> Result<(usize, usize), A
 }
 
 /// `YYYY-MM-DD` to a day number.
+/// For `#[serde(default, deserialize_with = "present")]`: a field that may be absent but, when
+/// given, is of its type (`null` refused), as the API document types it.
+pub(crate) fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+/// [`present`] for a `u64`: JSON Schema counts `5.0` an integer, so a whole float is one too.
+pub(crate) fn present_u64<'de, D>(d: D) -> Result<Option<u64>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::Error;
+    let n = serde_json::Number::deserialize(d)?;
+    n.as_u64()
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && (0.0..18_446_744_073_709_551_616.0).contains(f))
+                .map(|f| f as u64)
+        })
+        .map(Some)
+        .ok_or_else(|| D::Error::custom(format!("{n} is not a whole number from 0 to 2^64 - 1")))
+}
+
 pub(crate) fn parse_day(s: &str, name: &str) -> Result<i64, ApiError> {
     let bad = || ApiError::InvalidQuery(format!("{name} must be a date YYYY-MM-DD, not {s:?}"));
+    let shaped = s.len() == 10
+        && s.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if !shaped {
+        return Err(bad());
+    }
     let y: i32 = s.get(0..4).and_then(|v| v.parse().ok()).ok_or_else(bad)?;
     let m: u8 = s.get(5..7).and_then(|v| v.parse().ok()).ok_or_else(bad)?;
     let d: u8 = s.get(8..10).and_then(|v| v.parse().ok()).ok_or_else(bad)?;
@@ -606,15 +641,11 @@ async fn ingest(
             .await
             .map_err(|e| ApiError::Internal(format!("parsing the body failed: {e}")))??;
     let (reply, wait) = tokio::sync::oneshot::channel();
-    s.submit(WriteJob {
-        raws,
-        errors,
-        reply,
-    })?;
-    let report = wait
+    s.submit(WriteJob { raws, reply })?;
+    let summary = wait
         .await
         .map_err(|_| ApiError::WriterUnavailable("the writer stopped".into()))??;
-    Ok(Json(report))
+    Ok(Json(IngestReport::from_summary(&summary, errors)))
 }
 
 /// Whether a body starts (after whitespace and a BOM) like a JSON array or object; gzip is

@@ -31,6 +31,9 @@ const READERS: usize = 4;
 const BATCH: usize = 512;
 /// Articles read per query when indexing for search.
 const INDEX_CHUNK: u64 = 2000;
+/// Longest the crawler sleeps between looks at its sources (a source's `next_poll` may have
+/// been moved by another process, `nuntius sources add` on the same data dir).
+const CRAWL_IDLE_SECS: u64 = 60;
 /// Posts in flight at once (body read, parsed, waiting for or in the writer).
 pub const INGEST_SLOTS: usize = 4;
 
@@ -46,7 +49,7 @@ pub struct AppConfig {
     pub writer: bool,
     /// The embedding signal of the writer's engine, as `nuntius ingest` would use it.
     pub embedder: Option<Arc<dyn TextEmbedder>>,
-    /// Whether the writer also runs the crawler (`serve --crawl`), between ingest jobs.
+    /// Whether to run the crawler (`serve --crawl`), its articles sent to the writer as jobs.
     pub crawl: bool,
 }
 
@@ -75,7 +78,7 @@ pub struct IngestReport {
 }
 
 impl IngestReport {
-    fn from_summary(s: &IngestSummary, mut failed: Vec<String>) -> IngestReport {
+    pub(crate) fn from_summary(s: &IngestSummary, mut failed: Vec<String>) -> IngestReport {
         // Records the body's reader rejected never reached the engine.
         let read = s.read + failed.len() as u64;
         failed.extend(s.failed.iter().cloned());
@@ -92,8 +95,7 @@ impl IngestReport {
 
 pub(crate) struct WriteJob {
     pub raws: Vec<RawArticle>,
-    pub errors: Vec<String>,
-    pub reply: tokio::sync::oneshot::Sender<Result<IngestReport, ApiError>>,
+    pub reply: tokio::sync::oneshot::Sender<Result<IngestSummary, ApiError>>,
 }
 
 #[derive(Debug, Clone)]
@@ -127,6 +129,8 @@ pub struct Shared {
     pub(crate) public_url: String,
     /// Wakes the webhook deliverer after an ingest (`webhooks.rs`).
     pub(crate) deliveries: Arc<crate::webhooks::Wake>,
+    /// Wakes the crawler (`serve --crawl`) when a source is added, and stops it.
+    pub(crate) crawl_wake: Arc<crate::webhooks::Wake>,
     /// Posts read, parsed and queued for the writer at once; more wait with their bodies unread,
     /// so queued bodies cannot pile up in memory.
     pub(crate) ingest_slots: tokio::sync::Semaphore,
@@ -235,6 +239,7 @@ impl Shared {
 pub struct App {
     shared: Arc<Shared>,
     writer: Option<JoinHandle<()>>,
+    crawler: Option<JoinHandle<()>>,
     deliverer: Option<JoinHandle<()>>,
 }
 
@@ -297,18 +302,32 @@ impl App {
             indexed_seq: AtomicU64::new(indexed_seq),
             public_url: config.settings.public_url(),
             deliveries: Arc::default(),
+            crawl_wake: Arc::default(),
             ingest_slots: tokio::sync::Semaphore::new(INGEST_SLOTS),
         });
         let writer = if config.writer {
             let s = shared.clone();
             let embedder = config.embedder.clone();
             let limits = config.settings.limits.ingest_limits();
-            let crawl = config.crawl.then(|| config.settings.crawl.clone());
             Some(
                 std::thread::Builder::new()
                     .name("nuntius-writer".into())
-                    .spawn(move || writer_loop(&s, rx, embedder, limits, crawl))
+                    .spawn(move || writer_loop(&s, rx, embedder, limits))
                     .map_err(ServerError::io("cannot start the writer thread"))?,
+            )
+        } else {
+            None
+        };
+        // The crawler fetches on a thread of its own and hands its articles to the writer as
+        // jobs, so posts are taken between its chunks instead of waiting for a whole round.
+        let crawler = if config.writer && config.crawl {
+            let s = shared.clone();
+            let settings = config.settings.crawl.clone();
+            Some(
+                std::thread::Builder::new()
+                    .name("nuntius-crawler".into())
+                    .spawn(move || crawler_loop(s, settings))
+                    .map_err(ServerError::io("cannot start the crawler thread"))?,
             )
         } else {
             None
@@ -333,6 +352,7 @@ impl App {
         Ok(App {
             shared,
             writer,
+            crawler,
             deliverer,
         })
     }
@@ -371,10 +391,14 @@ impl App {
 
     /// Stops the writer after its current job.
     pub fn shutdown(mut self) {
+        self.shared.crawl_wake.stop();
         if let Ok(mut jobs) = self.shared.jobs.lock() {
             jobs.take();
         }
         if let Some(handle) = self.writer.take() {
+            let _ = handle.join();
+        }
+        if let Some(handle) = self.crawler.take() {
             let _ = handle.join();
         }
         self.shared.deliveries.stop();
@@ -389,7 +413,6 @@ fn writer_loop(
     rx: mpsc::Receiver<WriteJob>,
     embedder: Option<Arc<dyn TextEmbedder>>,
     limits: nuntius_engine::IngestLimits,
-    crawl: Option<nuntius_engine::settings::CrawlSettings>,
 ) {
     let path = store_path(&shared.data_dir);
     let params = nuntius_cluster::Params::for_encoder(embedder.is_some());
@@ -414,74 +437,72 @@ fn writer_loop(
     if let Err(e) = repair_search(shared, &reads) {
         eprintln!("nuntius serve: search index catch-up failed: {e}");
     }
-    let mut crawler = match crawl.map(|c| {
-        SqliteStore::open(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|store| {
-                nuntius_crawl::Crawler::new(c, store, BATCH).map_err(|e| e.to_string())
-            })
-    }) {
-        Some(Ok(c)) => Some(c),
-        Some(Err(e)) => {
-            shared.set_writer_state(WriterState::Failed(format!(
-                "cannot start the crawler: {e}"
-            )));
-            return;
-        }
-        None => None,
-    };
     shared.set_writer_state(WriterState::Ready);
-    loop {
-        // With the crawler on, ingest jobs are taken until the next source is due.
-        let job = match &crawler {
-            None => rx.recv().ok(),
-            Some(c) => {
-                let wait = c.next_due_in().ok().flatten().unwrap_or(60).clamp(1, 60);
-                match rx.recv_timeout(Duration::from_secs(wait)) {
-                    Ok(job) => Some(job),
-                    Err(mpsc::RecvTimeoutError::Timeout) => {
-                        if let Some(c) = crawler.as_mut() {
-                            crawl_round(shared, c, &mut engine, &reads);
-                        }
-                        continue;
-                    }
-                    Err(mpsc::RecvTimeoutError::Disconnected) => None,
-                }
-            }
-        };
-        let Some(job) = job else { break };
-        let result = ingest(shared, &mut engine, &reads, job.raws, job.errors);
+    while let Ok(job) = rx.recv() {
+        let result = ingest(shared, &mut engine, &reads, job.raws);
         let _ = job.reply.send(result);
     }
 }
 
-/// One crawl round on the writer thread: the crawler feeds the same engine as posts do.
-fn crawl_round(
-    shared: &Shared,
-    crawler: &mut nuntius_crawl::Crawler,
-    engine: &mut Engine,
-    reads: &SqliteStore,
-) {
-    match crawler.run_round(engine, nuntius_crawl::RoundOptions::default()) {
-        Ok(summary) => {
-            if summary.sources_polled > 0 {
-                eprintln!(
-                    "nuntius serve: crawled {} sources ({} failed), stored {} articles",
-                    summary.sources_polled,
-                    summary.sources_failed.len(),
-                    summary.stored
-                );
+/// The crawler's articles, sent to the writer as jobs like posts.
+struct WriterSink(Arc<Shared>);
+
+impl nuntius_crawl::ArticleSink for WriterSink {
+    fn ingest(&mut self, raws: Vec<RawArticle>, _batch: usize) -> anyhow::Result<IngestSummary> {
+        let (reply, wait) = tokio::sync::oneshot::channel();
+        self.0.submit(WriteJob { raws, reply })?;
+        Ok(wait
+            .blocking_recv()
+            .map_err(|_| ApiError::WriterUnavailable("the writer stopped".into()))??)
+    }
+}
+
+/// `serve --crawl`: rounds whenever a source is due (or one was just added), until shutdown.
+fn crawler_loop(shared: Arc<Shared>, settings: nuntius_engine::settings::CrawlSettings) {
+    let path = store_path(&shared.data_dir);
+    let mut crawler = match SqliteStore::open(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|store| {
+            nuntius_crawl::Crawler::new(settings, store, BATCH).map_err(|e| e.to_string())
+        }) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("nuntius serve: cannot start the crawler: {e}");
+            return;
+        }
+    };
+    let mut sink = WriterSink(shared.clone());
+    loop {
+        let due_in = match crawler.next_due_in() {
+            Ok(d) => d.unwrap_or(CRAWL_IDLE_SECS),
+            Err(e) => {
+                eprintln!("nuntius serve: reading the sources failed: {e}");
+                CRAWL_IDLE_SECS
             }
-            shared.metrics.add_ingested(summary.ingest.new);
-            if summary.ingest.new > 0 {
-                if let Err(e) =
-                    index_new_articles(shared, reads).and_then(|_| shared.refresh_catalog(reads))
-                {
-                    eprintln!("nuntius serve: after a crawl round: {e}");
+        };
+        if due_in > 0
+            && shared
+                .crawl_wake
+                .wait(Duration::from_secs(due_in.min(CRAWL_IDLE_SECS)))
+        {
+            return;
+        }
+        match crawler.run_round(&mut sink, nuntius_crawl::RoundOptions::default()) {
+            Ok(summary) if summary.sources_polled > 0 => eprintln!(
+                "nuntius serve: crawled {} sources ({} failed), stored {} articles",
+                summary.sources_polled,
+                summary.sources_failed.len(),
+                summary.stored
+            ),
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("nuntius serve: crawl round failed: {e}");
+                // Not in a hurry after a failure (the writer stopping, a store error).
+                if shared.crawl_wake.wait(Duration::from_secs(CRAWL_IDLE_SECS)) {
+                    return;
                 }
             }
         }
-        Err(e) => eprintln!("nuntius serve: crawl round failed: {e}"),
     }
 }
 
@@ -490,8 +511,7 @@ fn ingest(
     engine: &mut Engine,
     reads: &SqliteStore,
     raws: Vec<RawArticle>,
-    errors: Vec<String>,
-) -> Result<IngestReport, ApiError> {
+) -> Result<IngestSummary, ApiError> {
     // The same loop as `nuntius ingest`: a post is one more part of the stream.
     let summary = nuntius_engine::ingest_records(engine, std::iter::once(raws), BATCH, &mut |_| {})
         .map_err(|e| {
@@ -511,7 +531,7 @@ fn ingest(
         shared.refresh_catalog(reads)?;
         shared.deliveries.wake();
     }
-    Ok(IngestReport::from_summary(&summary, errors))
+    Ok(summary)
 }
 
 /// Brings the search index up to the store on start: the articles after the last indexed one,

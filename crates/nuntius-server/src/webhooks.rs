@@ -299,7 +299,7 @@ impl Wake {
     }
 
     /// Waits for a wake, a stop or `timeout`; true when stopped.
-    fn wait(&self, timeout: Duration) -> bool {
+    pub(crate) fn wait(&self, timeout: Duration) -> bool {
         let Ok(guard) = self.state.lock() else {
             return true;
         };

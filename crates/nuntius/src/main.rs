@@ -112,7 +112,8 @@ enum Command {
         /// Seconds a read request may take.
         #[arg(long, env = "NUNTIUS_REQUEST_TIMEOUT_SECS")]
         request_timeout_secs: Option<u64>,
-        /// Also run the crawler (`nuntius crawl`) inside the server, its single writer.
+        /// Also run the crawler (`nuntius crawl`) inside the server; its articles go through the
+        /// server's one writer, between posts.
         #[arg(long)]
         crawl: bool,
     },

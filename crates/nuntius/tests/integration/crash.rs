@@ -135,7 +135,7 @@ fn check_search(data: &Path, stored: usize, when: &str) {
     );
 }
 
-fn kill(child: &mut Child) -> bool {
+pub(super) fn kill(child: &mut Child) -> bool {
     let running = child.try_wait().expect("poll child").is_none();
     child.kill().expect("SIGKILL");
     child.wait().expect("reap");
@@ -199,7 +199,7 @@ fn ingest_killed_at_random_points_loses_and_doubles_nothing() {
 }
 
 /// A minimal HTTP/1.1 exchange (one request per connection): status and body.
-fn http(
+pub(super) fn http(
     addr: &str,
     method: &str,
     path: &str,
@@ -240,18 +240,25 @@ fn percent_encode(s: &str) -> String {
         .collect()
 }
 
-struct Server {
-    child: Child,
-    addr: String,
+pub(super) struct Server {
+    pub(super) child: Child,
+    pub(super) addr: String,
 }
 
+fn start_server(data: &Path) -> Server {
+    start_server_with(data, &[])
+}
+
+/// `nuntius serve` on a free loopback port with the token `crash` and `extra` arguments,
+/// once its writer is ready.
 // The child leaves in the returned `Server`, whose callers kill and wait it.
 #[allow(clippy::zombie_processes)]
-fn start_server(data: &Path) -> Server {
+pub(super) fn start_server_with(data: &Path, extra: &[&str]) -> Server {
     let addr_file = data.join("serve.addr");
     let _ = std::fs::remove_file(&addr_file);
     let mut child = nuntius_cmd(data)
         .args(["serve", "--addr", "127.0.0.1:0", "--token", "crash"])
+        .args(extra)
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn serve");

@@ -96,8 +96,15 @@ fn nuntius(data: &Path, args: &[&str]) -> (String, String, i32) {
     )
 }
 
-#[test]
-fn one_round_stores_each_public_article_once_and_a_second_only_asks_if_modified() {
+/// The fake site on three loopback hosts, and a data dir whose config sets the per-host delay,
+/// with the three feeds and the sitemap added as sources.
+struct Crawled {
+    site: Site,
+    dir: tempfile::TempDir,
+    sources: Vec<String>,
+}
+
+fn site_with_sources(delay_ms: u64) -> Crawled {
     let bases = Arc::new(OnceLock::new());
     let site = Site::start(
         &["127.0.0.2", "127.0.0.3", "127.0.0.4"],
@@ -106,10 +113,9 @@ fn one_round_stores_each_public_article_once_and_a_second_only_asks_if_modified(
     .expect("site");
     bases.set(site.bases.clone()).expect("once");
     let dir = tempfile::tempdir().expect("temp dir");
-    let data = dir.path();
     std::fs::write(
-        data.join("nuntius.toml"),
-        format!("encoder = \"none\"\n[crawl]\ndelay_ms = {DELAY_MS}\ncontact = \"https://example.org/ops\"\n"),
+        dir.path().join("nuntius.toml"),
+        format!("encoder = \"none\"\n[crawl]\ndelay_ms = {delay_ms}\ncontact = \"https://example.org/ops\"\n"),
     )
     .expect("config");
     let sources: Vec<String> = (0..3)
@@ -118,9 +124,23 @@ fn one_round_stores_each_public_article_once_and_a_second_only_asks_if_modified(
         .collect();
     let mut add = vec!["sources", "add", "--every", "15m"];
     add.extend(sources.iter().map(String::as_str));
-    let (_, err, code) = nuntius(data, &add);
+    let (_, err, code) = nuntius(dir.path(), &add);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("sources added 4"), "{err}");
+    Crawled { site, dir, sources }
+}
+
+/// Pages of the site that robots.txt leaves public.
+fn public_pages() -> usize {
+    (0..PAGES)
+        .filter(|&n| !page_path(n).starts_with("/private/"))
+        .count()
+}
+
+#[test]
+fn one_round_stores_each_public_article_once_and_a_second_only_asks_if_modified() {
+    let Crawled { site, dir, sources } = site_with_sources(DELAY_MS);
+    let data = dir.path();
 
     let (_, err, code) = nuntius(data, &["--encoder", "none", "crawl", "--once"]);
     assert_eq!(code, 0, "{err}");
@@ -210,4 +230,62 @@ fn one_round_stores_each_public_article_once_and_a_second_only_asks_if_modified(
     assert_eq!(code, 0, "{err}");
     let (out, _, _) = nuntius(data, &["sources", "list"]);
     assert_eq!(out.lines().filter(|l| l.starts_with("http")).count(), 3);
+}
+
+// Issue "get the news": `serve --crawl` ran its rounds on the writer thread, so a post waited
+// for the whole round; the crawler now hands its chunks to the writer between posts.
+#[test]
+fn serve_crawl_stores_the_site_and_takes_posts_while_a_round_runs() {
+    use super::crash::{http, kill, start_server_with};
+    // ~67 pages a host at 120 ms each: a round of ~8 s.
+    let Crawled { site, dir, .. } = site_with_sources(120);
+    let data = dir.path();
+    let mut server = start_server_with(data, &["--crawl"]);
+    let pages_fetched = || {
+        site.requests()
+            .iter()
+            .filter(|r| r.path.starts_with("/news/"))
+            .count()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while pages_fetched() < 10 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the crawler did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let post = br#"{"id": "posted-1", "title": "Posted while crawling", "text": "A text posted to the server while its crawler runs a round.", "lang": "en"}"#;
+    let reply = http(
+        &server.addr,
+        "POST",
+        "/api/articles",
+        "Authorization: Bearer crash\r\nContent-Type: application/json\r\n",
+        post,
+    );
+    let during = pages_fetched();
+    let (status, body) = reply.expect("post answered");
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    let report: serde_json::Value = serde_json::from_slice(&body).expect("report");
+    assert_eq!(report["new"], 1, "{report}");
+    assert!(
+        during < public_pages(),
+        "the post was answered only after the round had fetched all {during} pages"
+    );
+    // The round goes on to store every public page.
+    let want = public_pages() as u64 + 1;
+    let mut stored = 0;
+    while stored < want {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{stored} of {want} articles stored"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        if let Some((200, body)) = http(&server.addr, "GET", "/healthz", "", b"") {
+            let health: serde_json::Value = serde_json::from_slice(&body).expect("health");
+            stored = health["articles"].as_u64().unwrap_or(0);
+        }
+    }
+    assert_eq!(stored, want);
+    kill(&mut server.child);
 }
