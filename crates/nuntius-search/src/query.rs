@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, Occur, Query, QueryParser, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, Occur, Query, QueryParser, RangeQuery,
+    TermQuery,
 };
 use tantivy::query_grammar::{self, UserInputAst};
 use tantivy::schema::{IndexRecordOption, Schema};
@@ -142,12 +143,15 @@ impl QueryBuilder {
         if text.trim().is_empty() {
             return Ok(None);
         }
-        let (ast, errors) = query_grammar::parse_query_lenient(&text);
+        let (mut ast, _) = query_grammar::parse_query_lenient(&text);
         if is_empty(&ast) {
-            return match errors.first() {
-                Some(e) => Err(SearchError::InvalidQuery(e.message.clone())),
-                None => Ok(None),
-            };
+            // Syntax the grammar cannot read (`)word`, a lone `&`): search its words instead;
+            // a query of punctuation alone matches nothing.
+            let words = words_only(&text);
+            ast = query_grammar::parse_query_lenient(&words).0;
+            if is_empty(&ast) {
+                return Ok(Some(Box::new(EmptyQuery)));
+            }
         }
         let parsers: Vec<&QueryParser> = match lang {
             Some(code) => vec![self.by_lang.get(code).unwrap_or(&self.neutral)],
@@ -224,6 +228,22 @@ pub fn operator_count(text: &str) -> usize {
         .filter(|c| matches!(c, '+' | '-' | '!'))
         .count();
     words + signs
+}
+
+/// A query text with every operator blanked and AND/OR/NOT lowered to words.
+fn words_only(text: &str) -> String {
+    let blanked: String = text
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    blanked
+        .split_whitespace()
+        .map(|w| match w {
+            "AND" | "OR" | "NOT" => w.to_lowercase(),
+            _ => w.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Blanks the query syntax nobody types on purpose in a news search (field names, ranges,

@@ -18,6 +18,9 @@ use nuntius_store::{ArticleRow, SqliteStore};
 
 use crate::api::{blocking, on_index, search_filters, SearchParams};
 use crate::app::Shared;
+
+/// A feed's file name in its path, as the API document states it.
+pub const FEED_FILE_PATTERN: &str = r"^[0-9]{1,19}\.atom$";
 use crate::error::ApiError;
 use crate::follows::{encode_path, headlines, label};
 
@@ -205,7 +208,9 @@ fn feed_number(p: Result<Path<String>, PathRejection>, folder: &str) -> Result<u
     let raw = p
         .map(|Path(v)| v)
         .map_err(|e| ApiError::InvalidQuery(e.body_text()))?;
+    // Exactly FEED_FILE_PATTERN: 1 to 19 digits (every such number fits a u64) and `.atom`.
     raw.strip_suffix(".atom")
+        .filter(|n| (1..=19).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|n| n.parse().ok())
         .ok_or_else(|| {
             ApiError::InvalidQuery(format!("a feed is /feeds/{folder}/N.atom, not {raw:?}"))

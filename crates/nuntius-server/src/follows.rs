@@ -23,8 +23,6 @@ use crate::api::{blocking, check_token, numeric_id, parse_day};
 use crate::app::Shared;
 use crate::error::ApiError;
 
-/// Longest webhook URL accepted.
-const MAX_WEBHOOK_BYTES: usize = 2048;
 /// Follows one data dir may hold.
 pub const MAX_FOLLOWS: usize = 10_000;
 /// Deliveries shown by the delivery log.
@@ -33,19 +31,28 @@ const LOG_DELIVERIES: u64 = 200;
 const HEADLINE_ARTICLES: u64 = 500;
 
 /// What `POST /api/follows` takes (and `nuntius follow add` builds): a query with its filters, an
-/// entity, or a story; optionally a webhook.
+/// entity, or a story; optionally a webhook. A field given is of its type (`null` is refused),
+/// as the API document states it.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FollowRequest {
+    #[serde(default, deserialize_with = "crate::api::present")]
     pub query: Option<String>,
+    #[serde(default, deserialize_with = "crate::api::present")]
     pub lang: Option<String>,
+    #[serde(default, deserialize_with = "crate::api::present")]
     pub source: Option<String>,
     /// `YYYY-MM-DD` bounds of a query follow.
+    #[serde(default, deserialize_with = "crate::api::present")]
     pub from: Option<String>,
+    #[serde(default, deserialize_with = "crate::api::present")]
     pub to: Option<String>,
     /// An entity follow, or with `query` the entity filter.
+    #[serde(default, deserialize_with = "crate::api::present_u64")]
     pub entity: Option<u64>,
+    #[serde(default, deserialize_with = "crate::api::present_u64")]
     pub story: Option<u64>,
+    #[serde(default, deserialize_with = "crate::api::present")]
     pub webhook: Option<String>,
 }
 
@@ -103,19 +110,11 @@ pub fn new_follow(req: &FollowRequest, created_at: i64) -> Result<NewFollow, Api
     })
 }
 
-/// A webhook URL: absolute http(s), with a host, not too long.
+/// A webhook URL: an http(s) URL as the API document's pattern states it.
 pub fn check_webhook(url: &str) -> Result<String, String> {
-    if url.len() > MAX_WEBHOOK_BYTES {
-        return Err(format!(
-            "the webhook URL is {} bytes long; at most {MAX_WEBHOOK_BYTES}",
-            url.len()
-        ));
-    }
-    let parsed = reqwest::Url::parse(url).map_err(|e| format!("webhook {url:?}: {e}"))?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(format!("webhook {url:?} is not an http(s) URL with a host"));
-    }
-    Ok(parsed.to_string())
+    nuntius_crawl::http_url(url)
+        .map(|u| u.to_string())
+        .map_err(|e| format!("webhook: {e}"))
 }
 
 /// Seconds since 1970.
@@ -369,7 +368,9 @@ pub(crate) async fn deliveries(
 
 /// Adds the follow and feed endpoints and their schemas to the OpenAPI document.
 pub fn document_follows(doc: &mut Value) {
-    use crate::openapi::{array_of, error, nullable, object, ok, path_param, r};
+    use crate::openapi::{
+        array_of, error, http_url_schema, id_param, nullable, object, ok, path_param, r, u64_schema,
+    };
     let atom = |description: &str| json!({"description": description, "content": {"application/atom+xml": {"schema": {"type": "string"}}}});
     let auth = || {
         json!({
@@ -384,6 +385,11 @@ pub fn document_follows(doc: &mut Value) {
         responses
     };
     let search_filters = crate::openapi::search_filter_params();
+    let feed_file = |description: &str| {
+        let mut p = path_param("file", "string", description);
+        p["schema"]["pattern"] = json!(crate::feeds::FEED_FILE_PATTERN);
+        p
+    };
     let paths = json!({
         "/api/follows": {
             "post": {
@@ -405,7 +411,7 @@ pub fn document_follows(doc: &mut Value) {
         "/api/follows/{id}": {"delete": {
             "summary": "Remove a follow with its matches and queued webhook calls.",
             "security": [{"bearer": []}],
-            "parameters": [path_param("id", "integer", "Follow number.")],
+            "parameters": [id_param("Follow number.")],
             "responses": with_auth(json!({
                 "204": {"description": "Removed."},
                 "400": error("Not a number (`invalid_query`)."),
@@ -415,7 +421,7 @@ pub fn document_follows(doc: &mut Value) {
         "/api/follows/{id}/deliveries": {"get": {
             "summary": "The webhook delivery log of a follow: its latest 200 calls, newest first, each with every attempt.",
             "security": [{"bearer": []}],
-            "parameters": [path_param("id", "integer", "Follow number.")],
+            "parameters": [id_param("Follow number.")],
             "responses": with_auth(json!({
                 "200": ok(r("DeliveryLog"), "The log."),
                 "400": error("Not a number (`invalid_query`)."),
@@ -424,12 +430,12 @@ pub fn document_follows(doc: &mut Value) {
         }},
         "/feeds/follows/{file}": {"get": {
             "summary": "Atom 1.0 feed of a follow's matches since it was made, newest first (50).",
-            "parameters": [path_param("file", "string", "`N.atom`, N the follow number.")],
+            "parameters": [feed_file("`N.atom`, N the follow number.")],
             "responses": {"200": atom("The feed."), "400": error("Not `N.atom` (`invalid_query`)."), "404": error("No such follow (`follow_not_found`).")},
         }},
         "/feeds/stories/{file}": {"get": {
             "summary": "Atom 1.0 feed of a story's latest articles, newest first (50).",
-            "parameters": [path_param("file", "string", "`ID.atom`, ID the story number.")],
+            "parameters": [feed_file("`ID.atom`, ID the story number.")],
             "responses": {"200": atom("The feed."), "400": error("Not `ID.atom` (`invalid_query`)."), "404": error("No such story (`story_not_found`).")},
         }},
         "/feeds/search.atom": {"get": {
@@ -464,14 +470,23 @@ pub fn document_follows(doc: &mut Value) {
         }),
     );
     let schemas = json!({
-        "FollowRequest": {"type": "object", "properties": {
-            "query": {"type": "string", "description": "A query follow: the search syntax of /api/search."},
-            "lang": {"type": "string"}, "source": {"type": "string"},
-            "from": {"type": "string", "description": "YYYY-MM-DD"}, "to": {"type": "string", "description": "YYYY-MM-DD"},
-            "entity": {"type": "integer", "description": "An entity follow; with `query`, its entity filter."},
-            "story": {"type": "integer", "description": "A story follow."},
-            "webhook": {"type": "string", "description": "http(s) URL that gets one POST per new match, signed `X-Nuntius-Signature: sha256=<hex HMAC-SHA256 of the body>`."},
-        }},
+        // Exactly one kind: a query (with its filters), an entity or a story.
+        "FollowRequest": {"oneOf": [
+            {"type": "object", "required": ["query"], "additionalProperties": false, "properties": {
+                "query": {"type": "string", "description": "A query follow: the search syntax of /api/search."},
+                "lang": {"type": "string"}, "source": {"type": "string"},
+                "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+                "entity": u64_schema("Only articles mentioning this entity."),
+                "webhook": r("Webhook"),
+            }},
+            {"type": "object", "required": ["entity"], "additionalProperties": false, "properties": {
+                "entity": u64_schema("An entity follow."), "webhook": r("Webhook"),
+            }},
+            {"type": "object", "required": ["story"], "additionalProperties": false, "properties": {
+                "story": u64_schema("A story follow."), "webhook": r("Webhook"),
+            }},
+        ]},
+        "Webhook": http_url_schema("Gets one POST per new match, signed `X-Nuntius-Signature: sha256=<hex HMAC-SHA256 of the body>`."),
         "FollowCreated": object(&["id", "feed"], json!({
             "id": {"type": "integer"}, "feed": {"type": "string"},
             "secret": {"type": "string", "description": "The webhook's HMAC key, shown once."},

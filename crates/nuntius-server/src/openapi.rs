@@ -69,6 +69,16 @@ pub(crate) fn search_filter_params() -> Vec<Value> {
     ]
 }
 
+/// An http(s) URL as the server takes it from people (`nuntius_crawl::http_url`).
+pub(crate) fn http_url_schema(description: &str) -> Value {
+    json!({"type": "string", "pattern": nuntius_crawl::HTTP_URL_PATTERN, "maxLength": nuntius_crawl::MAX_URL_BYTES, "description": description})
+}
+
+/// A `u64` in a request body.
+pub(crate) fn u64_schema(description: &str) -> Value {
+    json!({"type": "integer", "minimum": 0, "maximum": U64_MAX, "description": description})
+}
+
 /// A `YYYY-MM-DD` day, as the server parses it.
 fn date_param(name: &str, description: &str) -> Value {
     json!({"name": name, "in": "query", "required": false, "schema": {"type": "string", "format": "date"}, "description": description})
@@ -82,7 +92,7 @@ pub(crate) fn path_param(name: &str, kind: &str, description: &str) -> Value {
 const U64_MAX: u64 = u64::MAX;
 
 /// A numeric path id: what the server parses (`u64`).
-fn id_param(description: &str) -> Value {
+pub(crate) fn id_param(description: &str) -> Value {
     json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 0, "maximum": U64_MAX}, "description": description})
 }
 

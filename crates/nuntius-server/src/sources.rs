@@ -20,16 +20,39 @@ type S = Arc<Shared>;
 /// Sources one request may add.
 const MAX_ADD: usize = 1000;
 
-/// `POST /api/sources`.
+/// `POST /api/sources`. A field given is of its type (`null` refused), as the document states.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AddSources {
-    /// One URL, or several in `urls`.
+    /// One URL, and/or several in `urls`.
+    #[serde(default, deserialize_with = "crate::api::present")]
     url: Option<String>,
-    #[serde(default)]
-    urls: Vec<String>,
-    /// Poll interval, e.g. `15m` (default: `crawl.default_every_secs`).
+    #[serde(default, deserialize_with = "crate::api::present")]
+    urls: Option<Vec<String>>,
+    /// Poll interval: a number and a unit, `90s`, `15m`, `2h`, `1d` (default:
+    /// `crawl.default_every_secs`).
+    #[serde(default, deserialize_with = "crate::api::present")]
     every: Option<String>,
+}
+
+/// The poll interval a request may give (the CLI takes any humantime duration).
+pub const EVERY_PATTERN: &str = "^[1-9][0-9]{0,5}[smhd]$";
+
+/// Seconds of an interval matching [`EVERY_PATTERN`].
+fn every_secs(text: &str) -> Option<u64> {
+    let last = text.chars().last()?;
+    let (digits, unit) = text.split_at(text.len() - last.len_utf8());
+    let shaped = (1..=6).contains(&digits.len())
+        && !digits.starts_with('0')
+        && digits.bytes().all(|b| b.is_ascii_digit());
+    let unit: u64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    shaped.then(|| digits.parse::<u64>().ok().map(|n| n * unit))?
 }
 
 /// `DELETE /api/sources?url=…`.
@@ -59,18 +82,30 @@ pub async fn add_sources(
         serde_json::from_slice(&body).map_err(|e| ApiError::InvalidBody(e.to_string()))?;
     let every = match body.every.as_deref() {
         None => s.crawl_every_secs,
-        Some(text) => humantime::parse_duration(text)
-            .map_err(|e| ApiError::InvalidBody(format!("every {text:?}: {e}")))?
-            .as_secs(),
+        Some(text) => every_secs(text).ok_or_else(|| {
+            ApiError::InvalidBody(format!(
+                "every {text:?}: give a number and a unit, as `90s`, `15m`, `2h` or `1d`"
+            ))
+        })?,
     };
-    if every == 0 {
-        return Err(ApiError::InvalidBody("every must be at least 1s".into()));
-    }
-    let inputs: Vec<String> = body.url.into_iter().chain(body.urls).collect();
-    if inputs.is_empty() || inputs.len() > MAX_ADD {
+    if body
+        .urls
+        .as_ref()
+        .is_some_and(|u| u.is_empty() || u.len() > MAX_ADD)
+    {
         return Err(ApiError::InvalidBody(format!(
-            "give 1 to {MAX_ADD} URLs in `url` or `urls`"
+            "`urls` holds 1 to {MAX_ADD} URLs"
         )));
+    }
+    let inputs: Vec<String> = body
+        .url
+        .into_iter()
+        .chain(body.urls.into_iter().flatten())
+        .collect();
+    if inputs.is_empty() {
+        return Err(ApiError::InvalidBody(
+            "give a URL in `url` or `urls`".into(),
+        ));
     }
     let mut urls = Vec::with_capacity(inputs.len());
     for input in &inputs {
@@ -87,6 +122,10 @@ pub async fn add_sources(
             } else {
                 known.push(url);
             }
+        }
+        if !added.is_empty() {
+            // `serve --crawl` polls a new source now rather than at its next look.
+            s.crawl_wake.wake();
         }
         Ok(Json(json!({ "added": added, "known": known })))
     })
@@ -113,7 +152,7 @@ pub async fn remove_source(
 
 /// The `/api/sources` paths and schemas of the OpenAPI document.
 pub(crate) fn document(doc: &mut Value) {
-    use crate::openapi::{array_of, error, nullable, object, ok, query_param, r};
+    use crate::openapi::{array_of, error, http_url_schema, nullable, object, ok, r};
     let bad = error("Bad request (`invalid_body`, `invalid_query`).");
     doc["paths"]["/api/sources"] = json!({
         "get": {
@@ -123,11 +162,16 @@ pub(crate) fn document(doc: &mut Value) {
         "post": {
             "summary": "Add feeds, sitemaps or section pages for the crawler to poll.",
             "security": [{"bearer": []}],
-            "requestBody": {"required": true, "content": {"application/json": {"schema": object(&[], json!({
-                "url": {"type": "string"},
-                "urls": array_of(json!({"type": "string"})),
-                "every": {"type": "string", "description": "Poll interval, e.g. `15m`."},
-            }))}}},
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                "type": "object",
+                "additionalProperties": false,
+                "anyOf": [{"required": ["url"]}, {"required": ["urls"]}],
+                "properties": {
+                    "url": http_url_schema("A feed, sitemap or section page."),
+                    "urls": {"type": "array", "minItems": 1, "maxItems": MAX_ADD, "items": http_url_schema("A feed, sitemap or section page.")},
+                    "every": {"type": "string", "pattern": EVERY_PATTERN, "description": "Poll interval: a number and a unit (`s`, `m`, `h`, `d`), e.g. `15m`."},
+                },
+            }}}},
             "responses": {
                 "200": ok(r("SourcesAdded"), "Added and already known URLs (canonical)."),
                 "400": bad.clone(),
@@ -138,7 +182,7 @@ pub(crate) fn document(doc: &mut Value) {
         "delete": {
             "summary": "Stop polling a source (what it brought stays).",
             "security": [{"bearer": []}],
-            "parameters": [query_param("url", "string", "The source's URL.")],
+            "parameters": [{"name": "url", "in": "query", "required": true, "schema": {"type": "string"}, "description": "The source's URL."}],
             "responses": {
                 "200": ok(object(&["removed"], json!({"removed": {"type": "string"}})), "Removed."),
                 "400": bad,
@@ -183,4 +227,22 @@ pub(crate) fn document(doc: &mut Value) {
         &["added", "known"],
         json!({"added": array_of(json!({"type": "string"})), "known": array_of(json!({"type": "string"}))}),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::every_secs;
+
+    // Regression: a non-ASCII last character was split inside its bytes (a panic).
+    #[test]
+    fn intervals_are_a_number_and_a_unit() {
+        assert_eq!(every_secs("15m"), Some(900));
+        assert_eq!(every_secs("1d"), Some(86_400));
+        assert_eq!(every_secs("999999s"), Some(999_999));
+        for bad in [
+            "", "m", "0m", "015m", "1000000s", "15", "15 m", "1h30m", "\u{80}", "5é",
+        ] {
+            assert_eq!(every_secs(bad), None, "{bad:?}");
+        }
+    }
 }

@@ -127,7 +127,7 @@ pub fn sources(data_dir: &Path, settings: &Settings, what: SourcesCommand) -> Re
         SourcesCommand::Remove { url } => {
             let _lock = lock_for(data_dir, "sources")?;
             let store = open_store(data_dir)?;
-            let canonical = source_url(&url).unwrap_or_else(|_| url.trim().to_string());
+            let canonical = source_url(url.trim()).unwrap_or_else(|_| url.trim().to_string());
             if store.remove_source(&canonical)? || store.remove_source(url.trim())? {
                 eprintln!("removed {canonical}");
                 Ok(ExitCode::SUCCESS)
@@ -143,7 +143,7 @@ fn add_all(store: &SqliteStore, urls: &[String], every_secs: u64) -> Result<Exit
     let now = unix_now();
     let (mut added, mut known, mut bad) = (0, 0, 0);
     for input in urls {
-        match source_url(input) {
+        match source_url(input.trim()) {
             Ok(url) => {
                 if store.add_source(&url, every_secs, now)? {
                     added += 1;

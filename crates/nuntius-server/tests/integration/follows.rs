@@ -368,3 +368,69 @@ fn query_and_story_follows_match_as_articles_arrive_and_search_has_a_feed() {
         "story_not_found"
     );
 }
+
+// Regression (API fuzzer): the follow, source and feed operations refused requests their
+// document allowed (negative ids, `5.0` as an entity, feed names) and took ones it forbade
+// (`null` fields, `+5.atom`); the document and the server now draw the same line.
+#[test]
+fn follow_source_and_feed_requests_are_taken_as_the_document_states() {
+    let f = super::common::seeded();
+    for (body, want) in [
+        (r#"{"entity": 1.0}"#, StatusCode::CREATED),
+        (
+            r#"{"query": "Lavrov", "from": "2022-01-01"}"#,
+            StatusCode::CREATED,
+        ),
+        (
+            r#"{"query": "x", "from": "2022x01y01"}"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        (r#"{"query": "x", "lang": null}"#, StatusCode::BAD_REQUEST),
+        (r#"{"entity": 1.5}"#, StatusCode::BAD_REQUEST),
+        (
+            r#"{"entity": 1, "webhook": "http://1.2.3.999/"}"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            r#"{"entity": 1, "webhook": "http://127.0.0.1:9/h"}"#,
+            StatusCode::CREATED,
+        ),
+        ("{}", StatusCode::BAD_REQUEST),
+    ] {
+        let reply = send(&f, Method::POST, "/api/follows", Some(TOKEN), body);
+        assert_eq!(reply.status, want, "{body}: {}", reply.text());
+    }
+    for (uri, want) in [
+        ("/feeds/follows/1.atom", StatusCode::OK),
+        ("/feeds/follows/+1.atom", StatusCode::BAD_REQUEST),
+        (
+            "/feeds/follows/18446744073709551615.atom",
+            StatusCode::BAD_REQUEST,
+        ),
+        ("/feeds/stories/1.atom", StatusCode::OK),
+    ] {
+        assert_eq!(f.get(uri).status, want, "{uri}");
+    }
+    for (body, want) in [
+        (
+            r#"{"url": "https://a.example/feed", "every": "15m"}"#,
+            StatusCode::OK,
+        ),
+        (
+            r#"{"url": "https://a.example/feed", "every": "1h30m"}"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            r#"{"url": "https://a.example/feed", "urls": []}"#,
+            StatusCode::BAD_REQUEST,
+        ),
+        (r#"{"url": null}"#, StatusCode::BAD_REQUEST),
+        (
+            r#"{"urls": [" https://a.example/"]}"#,
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let reply = f.post("/api/sources", Some(TOKEN), body);
+        assert_eq!(reply.status, want, "{body}: {}", reply.text());
+    }
+}
