@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use axum::http::StatusCode;
 use serde_json::{json, Value};
 
 use super::common::{seeded, TOKEN};
@@ -398,5 +399,18 @@ fn a_person_reads_the_seed_story_in_chromium() {
         .text(&page[0])
         .contains("0 new since your last visit"));
     assert!(driver.find_all("#follows .new-items li").is_empty());
+    // The Sources page lists what the crawler polls, with its state.
+    let added = f.post(
+        "/api/sources",
+        Some(TOKEN),
+        r#"{"url": "https://news.example/feed.xml", "every": "30m"}"#,
+    );
+    assert_eq!(added.status, StatusCode::OK, "{}", added.text());
+    driver.open(&format!("{base}/sources"));
+    let rows = driver.wait_for("#sources-table tbody tr", 1);
+    assert!(driver
+        .text(&rows[0])
+        .contains("https://news.example/feed.xml"));
+    driver.screenshot(&shots.join("sources.png"));
     eprintln!("screenshots in {}", shots.display());
 }
