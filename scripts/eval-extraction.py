@@ -13,10 +13,12 @@ each does better on (page F1 differs by more than 0.01) and the pages where one 
 under 0.5 while the other scores over 0.8.
 
 trafilatura==2.3.1 is installed from PyPI into a venv under $NUNTIUS_EVAL_CACHE
-(default ~/.cache/nuntius-eval) on first use; it runs with include_comments=False.
+(default ~/.cache/nuntius-eval) on first use; it runs with include_comments=False, and its
+output per page is cached there by the page's SHA-256.
 Python 3 standard library only on this side; the data never enters the repository.
 """
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -60,10 +62,28 @@ def venv_python():
 
 
 def run_trafilatura(jobs):
-    res = subprocess.run([str(venv_python()), "-c", RUNNER], input=json.dumps(jobs),
-                         capture_output=True, text=True, check=True)
-    sys.stderr.write(res.stderr)
-    return json.loads(res.stdout)
+    """{key: text} of trafilatura on every page; outputs are cached by the page's SHA-256
+    (trafilatura is deterministic), so reruns only extract pages not seen before."""
+    python = venv_python()
+    cache = python.parent.parent / "outputs"
+    cache.mkdir(exist_ok=True)
+    out, todo = {}, []
+    for key, path in jobs:
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        hit = cache / f"{digest}.txt"
+        if hit.exists():
+            out[key] = hit.read_text(encoding="utf-8")
+        else:
+            todo.append((key, path, hit))
+    if todo:
+        res = subprocess.run([str(python), "-c", RUNNER], input=json.dumps([[k, p] for k, p, _ in todo]),
+                             capture_output=True, text=True, check=True)
+        sys.stderr.write(res.stderr)
+        fresh = json.loads(res.stdout)
+        for key, _, hit in todo:
+            out[key] = fresh.get(key, "")
+            hit.write_text(out[key], encoding="utf-8")
+    return out
 
 
 def run_nuntius(binary, fmt, directory, split, workdir):
@@ -162,6 +182,8 @@ def main():
     ap.add_argument("--split", default="all", choices=["all", "dev", "test"])
     ap.add_argument("--nuntius", default="target/release/nuntius")
     ap.add_argument("--show", type=int, default=0, help="list the N worst losses per set")
+    ap.add_argument("--dump", metavar="DIR", help="write each set's texts (ours, trafilatura's, the "
+                    "reference) to DIR/NAME.json for reading failures; keep DIR outside the repository")
     args = ap.parse_args()
     for spec in args.sets:
         fmt, _, directory = spec.partition(":")
@@ -187,6 +209,14 @@ def main():
                 theirs_pp = {k: page_pr(v["articleBody"], theirs_text.get(k, "")) for k, v in truth.items()}
                 compare(f"{directory.name} ({fmt}, {args.split})", ours_pp, theirs_pp, mean_scores(ours_pp),
                         mean_scores(theirs_pp), lambda pr: f1(*pr), rate, args.show)
+            if args.dump:
+                dump = {k: {"ours": ours_text[k]["articleBody"] if truth else ours_text.get(k, ""),
+                            "theirs": theirs_text.get(k, ""),
+                            "reference": truth[k]["articleBody"] if truth else evaldata[k],
+                            "html": truth[k]["html"] if truth else None}
+                        for k in (truth if truth else dict(jobs))}
+                Path(args.dump).mkdir(parents=True, exist_ok=True)
+                (Path(args.dump) / f"{directory.name}-{args.split}.json").write_text(json.dumps(dump))
 
 
 if __name__ == "__main__":

@@ -326,3 +326,21 @@ fn script_rendered_page_falls_back_to_json_ld_article_body() {
     assert_eq!(page.text.split("\n\n").count(), 3, "{}", page.text);
     assert!(page.text.starts_with("The first paragraph"));
 }
+
+#[test]
+fn short_chinese_story_inside_a_menu_named_wrapper_is_not_lost() {
+    // Regression: a two-paragraph Chinese story (150 characters) under a `nav`-named
+    // wrapper came out empty: the class-word-free second pass found it but was refused as
+    // shorter than 250 characters, though 150 Chinese characters carry about 150 words.
+    let one = "市政府今天宣布，新的公共图书馆将于明年春天在城市东区开放，届时将为居民提供更多阅读和学习的空间。图书馆共有三层，藏书约二十万册，另设儿童阅览室和自习区。";
+    let two = "负责该项目的官员表示，工程已经完成大半，目前正在进行内部装修。开放后，图书馆每天早上八点至晚上九点对外开放，周末也不休息，市民可以免费办理借书证。";
+    let links: String = (0..12)
+        .map(|i| format!("<li><a href='/n{i}'>另一条新闻的标题，关于城市里的其他事情 {i}</a></li>"))
+        .collect();
+    let html = format!(
+        "<html><body><div class='nav'><div class='zw_text'><p>{one}</p><p>{two}</p></div></div>\
+         <ul class='list'>{links}</ul></body></html>"
+    );
+    let page = extract_page(html.as_bytes(), None, None).unwrap();
+    assert_eq!(page.text, format!("{one}\n\n{two}"));
+}
