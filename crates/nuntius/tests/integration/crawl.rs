@@ -1,7 +1,9 @@
 //! The crawl loop through the binary: `sources add`, `crawl --once` twice against a fake site of
-//! 200 pages behind three feeds and a sitemap on three loopback hosts.
+//! 200 pages behind three feeds and a sitemap on three loopback hosts, then an entity follow
+//! fed by a later round (its Atom feed and signed webhook calls), and `serve --crawl`.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -11,6 +13,17 @@ mod site;
 use site::{article_html, rss, sitemap, Request, Response, Site};
 
 const PAGES: usize = 200;
+/// Pages the site publishes later (once `Crawled::publish_later` is set).
+const LATER: usize = 12;
+
+/// Whether page `n` names Sergey Lavrov: a few of the first pages, every even later one.
+fn names_lavrov(n: usize) -> bool {
+    if n >= PAGES {
+        n.is_multiple_of(2)
+    } else {
+        n.is_multiple_of(40)
+    }
+}
 const DELAY_MS: u64 = 50;
 
 /// Page `n` lives on host `n % 3`; every tenth page of host 1 is under its Disallow.
@@ -31,21 +44,32 @@ fn page_number(path: &str) -> Option<usize> {
         .ok()
 }
 
-fn handler(bases: Arc<OnceLock<Vec<String>>>) -> site::Handler {
+fn handler(bases: Arc<OnceLock<Vec<String>>>, later: Arc<AtomicBool>) -> site::Handler {
     Arc::new(move |r: &Request| -> Response {
         let Some(b) = bases.get() else {
             return Response::status(503);
         };
+        let later = later.load(Ordering::SeqCst);
         let url = |n: usize| format!("{}{}", b[n % 3], page_path(n));
+        let modified = if later {
+            "Tue, 01 Dec 2026 12:00:00 GMT"
+        } else {
+            "Tue, 01 Dec 2026 08:00:00 GMT"
+        };
         let tagged = |body: String, etag: &str| {
-            if r.header("if-none-match") == Some(etag)
-                || r.header("if-modified-since") == Some("Tue, 01 Dec 2026 08:00:00 GMT")
+            let etag = if later {
+                format!("{etag}-later")
+            } else {
+                etag.to_string()
+            };
+            if r.header("if-none-match") == Some(etag.as_str())
+                || r.header("if-modified-since") == Some(modified)
             {
                 return Response::status(304);
             }
             Response::ok("application/xml", body)
-                .with_header("ETag", etag)
-                .with_header("Last-Modified", "Tue, 01 Dec 2026 08:00:00 GMT")
+                .with_header("ETag", &etag)
+                .with_header("Last-Modified", modified)
         };
         match (r.host, r.path.as_str()) {
             (1, "/robots.txt") => {
@@ -55,8 +79,15 @@ fn handler(bases: Arc<OnceLock<Vec<String>>>) -> site::Handler {
             // Three feeds on three hosts, each listing a third of the pages (some with tracking
             // parameters), and one sitemap listing all of them.
             (h, "/feed.xml") => {
-                let links: Vec<String> = (0..PAGES)
-                    .filter(|n| n * 3 / PAGES == h)
+                let published = if later { PAGES + LATER } else { PAGES };
+                let links: Vec<String> = (0..published)
+                    .filter(|&n| {
+                        if n < PAGES {
+                            n * 3 / PAGES == h
+                        } else {
+                            n % 3 == h
+                        }
+                    })
                     .map(|n| {
                         if n % 4 == 0 {
                             format!("{}?utm_source=rss", url(n))
@@ -72,10 +103,16 @@ fn handler(bases: Arc<OnceLock<Vec<String>>>) -> site::Handler {
                 tagged(sitemap(&links), "\"sitemap\"")
             }
             (h, p) => match page_number(p) {
-                Some(n) if n % 3 == h && p == page_path(n) => Response::ok(
-                    "text/html; charset=utf-8",
-                    article_html(n, &format!("Story number {n}")),
-                ),
+                Some(n) if n % 3 == h && p == page_path(n) && (n < PAGES || later) => {
+                    let mut html = article_html(n, &format!("Story number {n}"));
+                    if names_lavrov(n) {
+                        html = html.replace(
+                            "</article>",
+                            "<p>Sergey Lavrov met Antony Blinken in Geneva on Friday.</p></article>",
+                        );
+                    }
+                    Response::ok("text/html; charset=utf-8", html)
+                }
                 _ => Response::status(404),
             },
         }
@@ -102,13 +139,16 @@ struct Crawled {
     site: Site,
     dir: tempfile::TempDir,
     sources: Vec<String>,
+    /// Set: the feeds list LATER more pages (and answer conditional requests with them).
+    publish_later: Arc<AtomicBool>,
 }
 
 fn site_with_sources(delay_ms: u64) -> Crawled {
     let bases = Arc::new(OnceLock::new());
+    let publish_later = Arc::new(AtomicBool::new(false));
     let site = Site::start(
         &["127.0.0.2", "127.0.0.3", "127.0.0.4"],
-        handler(bases.clone()),
+        handler(bases.clone(), publish_later.clone()),
     )
     .expect("site");
     bases.set(site.bases.clone()).expect("once");
@@ -127,7 +167,12 @@ fn site_with_sources(delay_ms: u64) -> Crawled {
     let (_, err, code) = nuntius(dir.path(), &add);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("sources added 4"), "{err}");
-    Crawled { site, dir, sources }
+    Crawled {
+        site,
+        dir,
+        sources,
+        publish_later,
+    }
 }
 
 /// Pages of the site that robots.txt leaves public.
@@ -139,7 +184,12 @@ fn public_pages() -> usize {
 
 #[test]
 fn one_round_stores_each_public_article_once_and_a_second_only_asks_if_modified() {
-    let Crawled { site, dir, sources } = site_with_sources(DELAY_MS);
+    let Crawled {
+        site,
+        dir,
+        sources,
+        publish_later,
+    } = site_with_sources(DELAY_MS);
     let data = dir.path();
 
     let (_, err, code) = nuntius(data, &["--encoder", "none", "crawl", "--once"]);
@@ -225,6 +275,77 @@ fn one_round_stores_each_public_article_once_and_a_second_only_asks_if_modified(
         again.iter().map(|r| &r.path).collect::<Vec<_>>()
     );
     assert!(again.iter().all(Request::is_conditional));
+
+    // A follow on an entity of the first round gets each later crawled article naming it: in
+    // its Atom feed, and as one signed webhook call each.
+    let (out, err, code) = nuntius(data, &["export", "--format", "jsonl"]);
+    assert_eq!(code, 0, "{err}");
+    let lavrov = out
+        .lines()
+        .flat_map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("json")["entities"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .find(|e| e["name"] == "Sergey Lavrov")
+        .expect("Lavrov is an entity of the first round")["id"]
+        .to_string();
+    let (hook, calls) = super::webhook_receiver(0);
+    let (out, err, code) = nuntius(
+        data,
+        &["follow", "add", "--entity", &lavrov, "--webhook", &hook],
+    );
+    assert_eq!(code, 0, "{err}");
+    let secret = out
+        .lines()
+        .find_map(|l| {
+            l.rsplit_once("X-Nuntius-Signature): ")
+                .map(|(_, s)| s.trim().to_string())
+        })
+        .expect("the secret is shown");
+    publish_later.store(true, Ordering::SeqCst);
+    let (_, err, code) = nuntius(data, &["--encoder", "none", "crawl", "--once", "--all"]);
+    assert_eq!(code, 0, "{err}");
+    let later_public = (PAGES..PAGES + LATER)
+        .filter(|&n| !page_path(n).starts_with("/private/"))
+        .count();
+    assert!(err.contains(&format!("stored {later_public}")), "{err}");
+    let naming: Vec<String> = (PAGES..PAGES + LATER)
+        .filter(|&n| names_lavrov(n))
+        .map(|n| format!("Story number {n}"))
+        .collect();
+    let got = calls.lock().expect("calls").clone();
+    assert_eq!(got.len(), naming.len(), "{got:?}");
+    // Signed with the follow's secret (the signing function is checked against a known
+    // HMAC-SHA256 vector in the server crate).
+    for (signature, body, _) in &got {
+        assert_eq!(
+            signature,
+            &nuntius_server::webhooks::signature(&secret, body.as_bytes())
+        );
+    }
+    let mut titles: Vec<String> = got
+        .iter()
+        .map(|(_, body, _)| {
+            serde_json::from_str::<serde_json::Value>(body).expect("payload")["article"]["title"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    titles.sort();
+    let mut want = naming.clone();
+    want.sort();
+    assert_eq!(titles, want);
+    let mut server = super::crash::start_server_with(data, &[]);
+    let (status, feed) =
+        super::crash::http(&server.addr, "GET", "/feeds/follows/1.atom", "", b"").expect("feed");
+    super::crash::kill(&mut server.child);
+    let feed = String::from_utf8_lossy(&feed);
+    assert_eq!(status, 200, "{feed}");
+    assert_eq!(feed.matches("<entry>").count(), naming.len(), "{feed}");
+    assert!(naming.iter().all(|t| feed.contains(t.as_str())), "{feed}");
 
     let (_, err, code) = nuntius(data, &["sources", "remove", &sources[3]]);
     assert_eq!(code, 0, "{err}");
