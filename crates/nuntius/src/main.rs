@@ -1043,8 +1043,13 @@ fn bench_ingest(path: &Path, settings: &Settings) -> Result<()> {
         summary.duplicates,
         summary.failed.len()
     );
+    // Counted in the store: events out of the active window have left memory.
+    let events = engine.store().event_stories()?;
+    let stories: std::collections::BTreeSet<u64> = events.iter().map(|(_, s)| *s).collect();
     println!(
-        "events: {}, stories: {}",
+        "events: {}, stories: {} ({} and {} in the active window)",
+        events.len(),
+        stories.len(),
         engine.clusterer().event_count(),
         engine.clusterer().story_count()
     );
