@@ -256,21 +256,39 @@ impl Engine {
             Some(clock) if window > 0 => Some(clock - window),
             _ => None,
         };
-        let mut rows = Vec::new();
-        engine.store.window_articles(from, &mut |a| rows.push(a))?;
-        for row in rows {
-            let f: StoredFeatures = serde_json::from_str(&row.features)
-                .with_context(|| format!("features of article {} are unreadable", row.id))?;
-            let story = engine
-                .events_story
-                .get(&row.event)
-                .copied()
-                .unwrap_or(row.event);
-            engine
-                .clusterer
-                .restore(&f.cluster, row.event, story, row.placed, f.snapshot);
-            let first = row.duplicate_of.unwrap_or(row.seq);
-            engine.remember(row.seq, row.content_hash, first, &f);
+        // Replayed as the rows come, so the window's features are never all held at once.
+        let Engine {
+            store,
+            clusterer,
+            events_story,
+            content,
+            fingerprints,
+            sides,
+            ..
+        } = &mut engine;
+        let mut unreadable: Option<anyhow::Error> = None;
+        store.window_articles(from, &mut |row| {
+            if unreadable.is_some() {
+                return;
+            }
+            match serde_json::from_str::<StoredFeatures>(&row.features) {
+                Err(e) => {
+                    unreadable = Some(
+                        anyhow::Error::new(e)
+                            .context(format!("features of article {} are unreadable", row.id)),
+                    );
+                }
+                Ok(f) => {
+                    let story = events_story.get(&row.event).copied().unwrap_or(row.event);
+                    clusterer.restore(&f.cluster, row.event, story, row.placed, f.snapshot);
+                    let first = row.duplicate_of.unwrap_or(row.seq);
+                    let kept = (&mut *content, &mut *fingerprints, &mut *sides);
+                    remember_in(kept, row.seq, row.content_hash, first, &f);
+                }
+            }
+        })?;
+        if let Some(e) = unreadable {
+            return Err(e);
         }
         let latest = engine
             .store
@@ -296,18 +314,8 @@ impl Engine {
     /// Keeps what placing later articles needs of article `seq`; `first` is the first article
     /// with its content hash (itself, or the one it duplicates).
     fn remember(&mut self, seq: u64, hash: u64, first: u64, f: &StoredFeatures) {
-        self.content.entry(hash).or_insert(first);
-        for h in &f.fingerprint.0 {
-            self.fingerprints.entry(*h).or_default().push(seq);
-        }
-        self.sides.insert(
-            seq,
-            Kept {
-                cites_source: f.cites_source,
-                day: f.cluster.day,
-                content_hash: hash,
-            },
-        );
+        let kept = (&mut self.content, &mut self.fingerprints, &mut self.sides);
+        remember_in(kept, seq, hash, first, f);
     }
 
     /// Forgets articles whose events left the window: their fingerprints, texts and content
@@ -768,6 +776,35 @@ impl Engine {
         }
         Ok(out)
     }
+}
+
+/// The engine's per-article window state: content hashes, fingerprints, kept sides.
+type WindowState<'a> = (
+    &'a mut HashMap<u64, u64>,
+    &'a mut HashMap<u64, Vec<u64>>,
+    &'a mut HashMap<u64, Kept>,
+);
+
+/// [`Engine::remember`] on the window state alone (open replays into it while reading the store).
+fn remember_in(
+    (content, fingerprints, sides): WindowState<'_>,
+    seq: u64,
+    hash: u64,
+    first: u64,
+    f: &StoredFeatures,
+) {
+    content.entry(hash).or_insert(first);
+    for h in &f.fingerprint.0 {
+        fingerprints.entry(*h).or_default().push(seq);
+    }
+    sides.insert(
+        seq,
+        Kept {
+            cites_source: f.cites_source,
+            day: f.cluster.day,
+            content_hash: hash,
+        },
+    );
 }
 
 fn swap(p: &Passage) -> Passage {
