@@ -8,7 +8,7 @@ use crate::events::EventState;
 use crate::features::{ArticleFeatures, Decision};
 use crate::hasher::{FastMap, FixedMap};
 use crate::params::{Calibration, Params};
-use crate::postings::push_posting;
+use crate::postings::{push_posting, Postings, MAX_POSTINGS};
 use crate::profile::Profile;
 use crate::stories::{RecentNames, StoryState};
 
@@ -29,8 +29,8 @@ pub struct Clusterer {
     pub(crate) entity_df: FastMap<u64, u32>,
     pub(crate) docs: u32,
     /// Term → events whose members use it among their rarest terms (most recent last).
-    pub(crate) term_postings: FastMap<u64, Vec<ClusterId>>,
-    pub(crate) entity_postings: FastMap<u64, Vec<ClusterId>>,
+    pub(crate) term_postings: FastMap<u64, Postings>,
+    pub(crate) entity_postings: FastMap<u64, Postings>,
     /// Entity frequencies over the latest articles, for story evidence.
     pub(crate) recent_names: RecentNames,
     pub(crate) article_event: FastMap<u64, ClusterId>,
@@ -41,6 +41,15 @@ pub struct Clusterer {
     pub(crate) snapshot_df: FastMap<u64, u32>,
     pub(crate) snapshot_docs: u32,
     pub(crate) next_snapshot: u32,
+    /// Snapshots taken by this clusterer, numbering them for the profile norm cache.
+    pub(crate) snapshots: u64,
+    /// The latest explicit day placed so far (never decreasing): the active window's clock.
+    pub(crate) clock: Option<i64>,
+    /// Ids the next new event and story get (events and stories leave memory, ids stay taken).
+    pub(crate) next_event: ClusterId,
+    pub(crate) next_story: ClusterId,
+    /// Articles whose events left the window since [`Clusterer::take_evicted`] was last asked.
+    pub(crate) evicted: Vec<u64>,
     /// The encoder's own band for the embedding signal.
     pub(crate) calibration: Calibration,
 }
@@ -95,6 +104,132 @@ impl Clusterer {
         self.stories.len()
     }
 
+    /// The active window's clock: the latest explicit day placed so far.
+    pub fn clock(&self) -> Option<i64> {
+        self.clock
+    }
+
+    /// The articles whose events left the active window since the last call, by event id then
+    /// arrival.
+    pub fn take_evicted(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.evicted)
+    }
+
+    /// Makes the next new event and story ids at least these (a store reopened holds ids of
+    /// events that are no longer in memory).
+    pub fn continue_ids(&mut self, event: ClusterId, story: ClusterId) {
+        self.next_event = self.next_event.max(event);
+        self.next_story = self.next_story.max(story);
+    }
+
+    /// Counts the names of the latest articles (oldest first) for story evidence, as live
+    /// counting left them: a restore replays only the window's articles, but names are rare or
+    /// common among the latest articles whatever their events.
+    pub fn restore_recent_names<'a>(&mut self, latest: impl Iterator<Item = &'a ArticleFeatures>) {
+        for a in latest {
+            self.recent_names.push(a, self.params.story_rarity_docs);
+        }
+    }
+
+    fn windowed(&self) -> bool {
+        self.params.window_days > 0
+    }
+
+    /// Moves the clock to `day` when it is later. Events whose latest placement falls more
+    /// than the window behind the clock leave memory; when any did, the document frequencies
+    /// they leave are snapshotted for profile norms. True when events left.
+    fn advance_clock(&mut self, day: Option<i64>) -> bool {
+        let Some(d) = day else {
+            return false;
+        };
+        if self.clock.is_some_and(|c| d <= c) {
+            return false;
+        }
+        self.clock = Some(d);
+        if !self.windowed() {
+            return false;
+        }
+        let cut = d - self.params.window_days;
+        let gone: Vec<ClusterId> = self
+            .events
+            .iter()
+            .filter(|(_, e)| e.last_seen.is_some_and(|s| s < cut))
+            .map(|(id, _)| *id)
+            .collect();
+        if gone.is_empty() {
+            return false;
+        }
+        self.evict(&gone);
+        self.take_snapshot();
+        true
+    }
+
+    /// Takes events out of memory: their members, postings, document frequencies, embedding
+    /// scan entries, and their stories' share (a story left with no event goes too).
+    fn evict(&mut self, gone: &[ClusterId]) {
+        let gone_set: FastMap<ClusterId, ()> = gone.iter().map(|e| (*e, ())).collect();
+        let mut terms: Vec<u64> = Vec::new();
+        let mut entities: Vec<u64> = Vec::new();
+        let mut stories: Vec<ClusterId> = Vec::new();
+        for id in gone {
+            let Some(ev) = self.events.remove(id) else {
+                continue;
+            };
+            forget_counts(&mut self.term_df, &ev.term_counts);
+            forget_counts(&mut self.entity_df, &ev.entity_counts);
+            self.docs = self
+                .docs
+                .saturating_sub(u32::try_from(ev.members.len()).unwrap_or(u32::MAX));
+            for m in &ev.members {
+                self.article_event.remove(m);
+            }
+            self.evicted.extend(&ev.members);
+            terms.extend(ev.profile.terms.keys());
+            entities.extend(ev.profile.entities.keys());
+            stories.push(ev.story);
+        }
+        for (keys, map) in [
+            (&mut terms, &mut self.term_postings),
+            (&mut entities, &mut self.entity_postings),
+        ] {
+            keys.sort_unstable();
+            keys.dedup();
+            for k in keys.iter() {
+                if map.get_mut(k).is_some_and(|l| l.forget(&gone_set)) {
+                    map.remove(k);
+                }
+            }
+        }
+        self.embedded_events.retain(|e| !gone_set.contains_key(e));
+        stories.sort_unstable();
+        stories.dedup();
+        for s in stories {
+            let Some(st) = self.stories.get_mut(&s) else {
+                continue;
+            };
+            st.events.retain(|e| !gone_set.contains_key(e));
+            if st.events.is_empty() {
+                self.stories.remove(&s);
+                continue;
+            }
+            // The story's latest day is its remaining events' latest, as a restore of the
+            // window's articles finds it.
+            let events = &self.events;
+            st.last_day = st
+                .events
+                .iter()
+                .filter_map(|e| events.get(e).and_then(|x| x.profile.days.last().copied()))
+                .max();
+        }
+    }
+
+    fn take_snapshot(&mut self) {
+        self.snapshot_df = self.term_df.clone();
+        self.snapshot_docs = self.docs;
+        self.next_snapshot = self.docs + (self.docs / 20).max(1);
+        self.snapshots += 1;
+    }
+
     pub(crate) fn idf(&self, df: Option<&u32>) -> f32 {
         let n = self.docs.max(1) as f32;
         let df = df.copied().unwrap_or(0) as f32;
@@ -105,22 +240,56 @@ impl Clusterer {
     /// belongs to `story`, with no scoring. The state changes exactly as [`Clusterer::assign`]
     /// changed it when it made that decision, so that a store reopened continues as if the run
     /// had never stopped.
-    pub fn restore(&mut self, a: &ArticleFeatures, event: ClusterId, story: ClusterId) {
-        self.count_document(a);
-        self.record(a, event, story);
+    ///
+    /// `placed` is the clock the article was placed at, and `snapshot` says that events left
+    /// the window just before it (so the live clusterer took a snapshot there). A restore
+    /// replays only the articles still in the window, in arrival order, and then
+    /// [`Clusterer::restore_recent_names`]: the state is the one live eviction left.
+    pub fn restore(
+        &mut self,
+        a: &ArticleFeatures,
+        event: ClusterId,
+        story: ClusterId,
+        placed: Option<i64>,
+        snapshot: bool,
+    ) {
+        if let Some(p) = placed {
+            self.clock = Some(self.clock.map_or(p, |c| c.max(p)));
+        }
+        if snapshot {
+            self.take_snapshot();
+        }
+        self.count_document(a, false);
+        self.record(a, event, story, placed);
     }
 
     /// Records that `a` joined `event` of `story` (creating either when new): the one state
     /// change shared by live decisions and restored ones.
-    pub(crate) fn record(&mut self, a: &ArticleFeatures, event: ClusterId, story: ClusterId) {
+    pub(crate) fn record(
+        &mut self,
+        a: &ArticleFeatures,
+        event: ClusterId,
+        story: ClusterId,
+        placed: Option<i64>,
+    ) {
         let new_event = !self.events.contains_key(&event);
+        self.next_event = self.next_event.max(event + 1);
+        self.next_story = self.next_story.max(story + 1);
+        let windowed = self.windowed();
         let ev = self.events.entry(event).or_insert_with(|| EventState {
             story,
-            profile: Profile::default(),
-            members: Vec::new(),
-            vectors: Vec::new(),
+            ..EventState::default()
         });
         ev.profile.add(a);
+        ev.last_seen = ev.last_seen.max(placed);
+        if windowed {
+            for (t, _) in &a.terms {
+                *ev.term_counts.entry(*t).or_default() += 1;
+            }
+            for (e, _) in &a.entities {
+                *ev.entity_counts.entry(*e).or_default() += 1;
+            }
+        }
         ev.members.push(a.seq);
         if ev.keep_vector(a) {
             self.embedded_events.push(event);
@@ -136,9 +305,11 @@ impl Clusterer {
         self.index_event(event, a);
     }
 
-    pub(crate) fn count_document(&mut self, a: &ArticleFeatures) {
+    pub(crate) fn count_document(&mut self, a: &ArticleFeatures, recent: bool) {
         self.docs += 1;
-        self.recent_names.push(a, self.params.story_rarity_docs);
+        if recent {
+            self.recent_names.push(a, self.params.story_rarity_docs);
+        }
         for (t, _) in &a.terms {
             *self.term_df.entry(*t).or_default() += 1;
         }
@@ -149,9 +320,7 @@ impl Clusterer {
             // Profile norms are computed with the IDFs of this snapshot, taken at fixed corpus
             // sizes (every twentieth of growth): IDF moves slowly, and recomputing norms with the
             // IDF of the moment made them depend on when they were asked.
-            self.snapshot_df = self.term_df.clone();
-            self.snapshot_docs = self.docs;
-            self.next_snapshot = self.docs + (self.docs / 20).max(1);
+            self.take_snapshot();
         }
     }
 
@@ -170,17 +339,23 @@ impl Clusterer {
     }
 
     pub(crate) fn index_event(&mut self, event: ClusterId, a: &ArticleFeatures) {
+        // The window bounds the lists; without one, each keeps its latest events only.
+        let cap = (!self.windowed()).then_some(MAX_POSTINGS);
         for t in self.probe_terms(a) {
-            push_posting(&mut self.term_postings, t, event);
+            push_posting(&mut self.term_postings, t, event, cap);
         }
         for (e, _) in &a.entities {
-            push_posting(&mut self.entity_postings, *e, event);
+            push_posting(&mut self.entity_postings, *e, event, cap);
         }
     }
 
     /// Assigns an article. `copied_from` lists earlier articles it shares passages with.
+    ///
+    /// An article with a later explicit day than any before moves the clock first, and events
+    /// out of the window leave (see [`Clusterer::take_evicted`]).
     pub fn assign(&mut self, a: &ArticleFeatures, copied_from: &[u64]) -> Decision {
-        self.count_document(a);
+        self.advance_clock(a.day);
+        self.count_document(a, true);
         let copy_events: Vec<ClusterId> = {
             let mut v: Vec<ClusterId> = copied_from
                 .iter()
@@ -212,7 +387,7 @@ impl Clusterer {
         if let Some(b) = best.as_ref().filter(|b| b.score >= b.threshold) {
             let event = b.target;
             if let Some(story) = self.story_of_event(event) {
-                self.record(a, event, story);
+                self.record(a, event, story, self.clock);
                 return Decision {
                     event,
                     new_event: false,
@@ -221,11 +396,11 @@ impl Clusterer {
                 };
             }
         }
-        let event = self.events.keys().next_back().map_or(1, |k| k + 1);
+        let event = self.next_event.max(1);
         let mut profile = Profile::default();
         profile.add(a);
         let story = self.choose_story(a, &profile, &near);
-        self.record(a, event, story.story);
+        self.record(a, event, story.story, self.clock);
         Decision {
             event,
             new_event: true,
@@ -256,7 +431,7 @@ impl Clusterer {
     /// profile changes or the snapshot does (recomputing it per comparison dominated ingest time).
     pub(crate) fn profile_norm(&self, profile: &Profile) -> f64 {
         if let Some((docs, norm)) = profile.norm.get() {
-            if docs == self.snapshot_docs {
+            if docs == self.snapshots {
                 return norm;
             }
         }
@@ -273,7 +448,7 @@ impl Clusterer {
             .map(|(t, c)| (f64::from(*c) * f64::from(idf(t))).powi(2))
             .sum();
         let norm = sq.max(0.0).sqrt();
-        profile.norm.set(Some((self.snapshot_docs, norm)));
+        profile.norm.set(Some((self.snapshots, norm)));
         norm
     }
 
@@ -320,14 +495,24 @@ impl Clusterer {
     /// comparison uses and the document frequencies seen so far.
     pub fn pair_score(&self, a: &ArticleFeatures, b: &ArticleFeatures, copied: bool) -> Evidence {
         let mut state = EventState {
-            story: 0,
-            profile: Profile::default(),
             members: vec![b.seq],
-            vectors: Vec::new(),
+            ..EventState::default()
         };
         state.profile.add(b);
         state.keep_vector(b);
         self.score_event(a, &self.weigh(&a.terms), 0, &state, None, copied)
+    }
+}
+
+/// Takes an event's counts out of document frequencies, dropping keys no document uses.
+fn forget_counts(df: &mut FastMap<u64, u32>, counts: &FastMap<u64, u32>) {
+    for (k, n) in counts {
+        if let Some(d) = df.get_mut(k) {
+            *d = d.saturating_sub(*n);
+            if *d == 0 {
+                df.remove(k);
+            }
+        }
     }
 }
 
@@ -522,7 +707,20 @@ mod tests {
     #[test]
     fn restore_then_assign_equals_one_live_run() {
         let articles = stream(300);
-        for params in [Params::default(), Params::with_embeddings()] {
+        let windowed = Params {
+            window_days: 20,
+            ..Params::default()
+        };
+        let unbounded = Params {
+            window_days: 0,
+            ..Params::with_embeddings()
+        };
+        for params in [
+            Params::default(),
+            Params::with_embeddings(),
+            windowed,
+            unbounded,
+        ] {
             let live: Vec<Decision> = {
                 let mut c = Clusterer::new(params.clone());
                 c.set_embedding_calibration(0.6, 0.9);
@@ -534,24 +732,40 @@ mod tests {
                 .filter(|d| d.story.as_ref().is_some_and(|s| !s.new_story))
                 .count();
             assert!(joined_stories > 2, "{joined_stories}");
+            let mut evictions = 0;
             for k in [1usize, 97, 150, 299] {
                 let mut first = Clusterer::new(params.clone());
                 first.set_embedding_calibration(0.6, 0.9);
-                let placed: Vec<(ClusterId, ClusterId)> = articles[..k]
+                // What the store keeps of each placement: event, story, clock, and whether
+                // events left just before it.
+                let placed: Vec<(ClusterId, ClusterId, Option<i64>, bool)> = articles[..k]
                     .iter()
                     .map(|a| {
                         let d = first.assign(a, &[]);
                         let story = first
                             .story_of_event(d.event)
                             .expect("story of a placed event");
-                        (d.event, story)
+                        (
+                            d.event,
+                            story,
+                            first.clock(),
+                            !first.take_evicted().is_empty(),
+                        )
                     })
                     .collect();
+                evictions += placed.iter().filter(|p| p.3).count();
                 let mut reopened = Clusterer::new(params.clone());
                 reopened.set_embedding_calibration(0.6, 0.9);
-                for (a, (event, story)) in articles[..k].iter().zip(&placed) {
-                    reopened.restore(a, *event, *story);
+                for (a, (event, story, clock, snapshot)) in articles[..k].iter().zip(&placed) {
+                    if first.event_of(a.seq).is_some() {
+                        reopened.restore(a, *event, *story, *clock, *snapshot);
+                    }
                 }
+                let latest = k.saturating_sub(params.story_rarity_docs);
+                reopened.restore_recent_names(articles[latest..k].iter());
+                let next_event = placed.iter().map(|p| p.0 + 1).max().unwrap_or(1);
+                let next_story = placed.iter().map(|p| p.1 + 1).max().unwrap_or(1);
+                reopened.continue_ids(next_event, next_story);
                 for (i, a) in articles.iter().enumerate().skip(k) {
                     assert_eq!(
                         reopened.assign(a, &[]),
@@ -559,6 +773,9 @@ mod tests {
                         "article {i} after restoring {k}"
                     );
                 }
+            }
+            if params.window_days == 20 {
+                assert!(evictions > 0, "the small window evicted nothing");
             }
         }
     }

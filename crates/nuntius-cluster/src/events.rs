@@ -5,17 +5,25 @@ use nuntius_model::{ClusterId, Evidence, Signal};
 
 use crate::clusterer::{Clusterer, Weighted};
 use crate::features::ArticleFeatures;
+use crate::hasher::FastMap;
 use crate::postings::Votes;
 use crate::profile::Profile;
 use crate::similarity::{cosine, push_time_signal};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct EventState {
     pub(crate) story: ClusterId,
     pub(crate) profile: Profile,
     pub(crate) members: Vec<u64>,
     /// Embeddings of the latest members (at most `MEMBER_VECTORS`).
     pub(crate) vectors: Vec<MemberVector>,
+    /// The latest clock a member was placed at: the event leaves memory when it falls out of
+    /// the active window. `None` while no article of the stream had a date.
+    pub(crate) last_seen: Option<i64>,
+    /// Members using each term and entity (kept only with an active window), to take them out
+    /// of the document frequencies when the event leaves.
+    pub(crate) term_counts: FastMap<u64, u32>,
+    pub(crate) entity_counts: FastMap<u64, u32>,
 }
 
 #[derive(Debug, Clone)]

@@ -65,6 +65,10 @@ pub struct Params {
     pub max_candidates: usize,
     /// Maximum candidate stories scored per new event.
     pub max_story_candidates: usize,
+    /// The active window, in days of publication time: an event none of whose articles was
+    /// placed within this many days of the clock (the latest explicit day placed so far) leaves
+    /// memory, with its postings and its share of the document frequencies. 0 keeps everything.
+    pub window_days: i64,
 }
 
 impl Default for Params {
@@ -101,6 +105,7 @@ impl Default for Params {
             probe_terms: 12,
             max_candidates: 24,
             max_story_candidates: 16,
+            window_days: 90,
         }
     }
 }

@@ -17,10 +17,11 @@ pub(crate) struct Profile {
     pub(crate) size: u32,
     /// Title keys of the latest members.
     pub(crate) titles: Vec<Vec<u64>>,
-    /// IDF-weighted norm of `terms` and the IDF snapshot it was computed with (its document
-    /// count); cleared when the profile changes. A function of the profile and the snapshot alone,
-    /// never of when it was asked, so a restored clusterer computes the same value live did.
-    pub(crate) norm: std::cell::Cell<Option<(u32, f64)>>,
+    /// IDF-weighted norm of `terms` and the IDF snapshot it was computed with (its number in
+    /// this process); cleared when the profile changes. A function of the profile and the
+    /// snapshot alone, never of when it was asked, so a restored clusterer computes the same
+    /// value live did.
+    pub(crate) norm: std::cell::Cell<Option<(u64, f64)>>,
 }
 
 /// Member titles kept per event for the title signal.

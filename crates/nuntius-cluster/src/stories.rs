@@ -257,7 +257,7 @@ impl Clusterer {
                 *slot = Some(evidence);
             }
         }
-        let next = self.stories.keys().next_back().map_or(1, |k| k + 1);
+        let next = self.next_story.max(1);
         if let Some(b) = join.as_ref().filter(|b| b.score >= b.threshold) {
             return StoryDecision {
                 story: b.target,

@@ -35,7 +35,22 @@ pub struct StoredFeatures {
     pub cluster: ArticleFeatures,
     pub fingerprint: Fingerprint,
     pub cites_source: bool,
+    /// Events left the active window just before this article was placed (the clusterer
+    /// snapshotted its document frequencies there; a restore does the same).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub snapshot: bool,
 }
+
+/// What the engine keeps of an article in the window beside the clusterer.
+#[derive(Debug, Clone, Copy)]
+struct Kept {
+    cites_source: bool,
+    day: Option<i64>,
+    content_hash: u64,
+}
+
+/// Line counts looked up from the store are cached up to this many lines, then forgotten.
+const LINE_CACHE: usize = 1 << 20;
 
 /// `(source, line hash)` pairs known to repeat across a source's documents, each with the seq of
 /// the article that made it boilerplate.
@@ -173,13 +188,19 @@ pub struct Engine {
     last_index_commit: std::time::Instant,
     registry: Registry,
     clusterer: Clusterer,
-    ids: HashSet<String>,
+    /// Identities admitted and not yet stored (stored ones are looked up in the store).
+    pending_ids: HashSet<String>,
+    /// Content hash → the first article with it, for the articles in the window (others are
+    /// looked up in the store).
     content: HashMap<u64, u64>,
+    /// Fingerprint hashes of the window's articles, for copied passages.
     fingerprints: HashMap<u64, Vec<u64>>,
-    sides: HashMap<u64, (bool, Option<i64>)>,
-    /// Texts of articles ingested by this process, to align passages without a store read.
+    sides: HashMap<u64, Kept>,
+    /// Texts of the window's articles ingested by this process, to align passages without a
+    /// store read.
     texts: HashMap<u64, String>,
     boilerplate: Arc<RwLock<Boilerplate>>,
+    /// Documents each line was seen in: a cache of the store's counts (which are the truth).
     line_docs: HashMap<(String, u64), u32>,
     events_story: BTreeMap<u64, u64>,
     next_seq: u64,
@@ -190,8 +211,14 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Opens an engine over a store, rebuilding in-memory state from what it holds.
+    /// Opens an engine over a store, rebuilding in-memory state from what it holds: the
+    /// articles of the events in the active window (replayed into the clusterer, the
+    /// fingerprint index and the content hashes), the names of the latest articles, the entity
+    /// registry and the lines known as boilerplate. Everything else is looked up in the store.
     pub fn open(store: Box<dyn Store>, params: Params) -> Result<Engine> {
+        let window = params.window_days;
+        let rarity_docs = params.story_rarity_docs as u64;
+        let next = store.next_ids()?;
         let mut engine = Engine {
             registry: Registry::from_records(
                 store
@@ -204,20 +231,16 @@ impl Engine {
                     .collect::<Result<Vec<_>>>()?,
             ),
             clusterer: Clusterer::new(params),
-            ids: HashSet::new(),
+            pending_ids: HashSet::new(),
             content: HashMap::new(),
             fingerprints: HashMap::new(),
             sides: HashMap::new(),
             texts: HashMap::new(),
             boilerplate: Arc::default(),
             line_docs: HashMap::new(),
-            events_story: store
-                .events()?
-                .into_iter()
-                .map(|e| (e.id, e.story))
-                .collect(),
-            next_seq: 1,
-            admitted_seq: 1,
+            events_story: store.event_stories()?.into_iter().collect(),
+            next_seq: next.seq,
+            admitted_seq: next.seq,
             limits: IngestLimits::default(),
             store,
             embedder: None,
@@ -225,27 +248,60 @@ impl Engine {
             last_index_commit: std::time::Instant::now(),
         };
         let mut boilerplate = Boilerplate::new();
-        for line in engine.store.line_stats()? {
-            let key = (line.source, line.hash);
-            if line.docs >= BOILERPLATE_DOCS {
-                boilerplate.insert(key.clone(), line.since.unwrap_or(0));
-            }
-            engine.line_docs.insert(key, line.docs);
+        for line in engine.store.known_lines(BOILERPLATE_DOCS)? {
+            boilerplate.insert((line.source, line.hash), line.since.unwrap_or(0));
         }
         engine.boilerplate = Arc::new(RwLock::new(boilerplate));
-        let mut rows = Vec::new();
-        engine.store.for_each_article(&mut |a| {
-            rows.push((a.seq, a.id, a.content_hash, a.event, a.features))
+        let from = match engine.store.clock()? {
+            Some(clock) if window > 0 => Some(clock - window),
+            _ => None,
+        };
+        // Replayed as the rows come, so the window's features are never all held at once.
+        let Engine {
+            store,
+            clusterer,
+            events_story,
+            content,
+            fingerprints,
+            sides,
+            ..
+        } = &mut engine;
+        let mut unreadable: Option<anyhow::Error> = None;
+        store.window_articles(from, &mut |row| {
+            if unreadable.is_some() {
+                return;
+            }
+            match serde_json::from_str::<StoredFeatures>(&row.features) {
+                Err(e) => {
+                    unreadable = Some(
+                        anyhow::Error::new(e)
+                            .context(format!("features of article {} are unreadable", row.id)),
+                    );
+                }
+                Ok(f) => {
+                    let story = events_story.get(&row.event).copied().unwrap_or(row.event);
+                    clusterer.restore(&f.cluster, row.event, story, row.placed, f.snapshot);
+                    let first = row.duplicate_of.unwrap_or(row.seq);
+                    let kept = (&mut *content, &mut *fingerprints, &mut *sides);
+                    remember_in(kept, row.seq, row.content_hash, first, &f);
+                }
+            }
         })?;
-        for (seq, id, hash, event, features) in rows {
-            let f: StoredFeatures = serde_json::from_str(&features)
-                .with_context(|| format!("features of article {id} are unreadable"))?;
-            let story = engine.events_story.get(&event).copied().unwrap_or(event);
-            engine.clusterer.restore(&f.cluster, event, story);
-            engine.remember(seq, id, hash, &f);
-            engine.next_seq = seq + 1;
+        if let Some(e) = unreadable {
+            return Err(e);
         }
-        engine.admitted_seq = engine.next_seq;
+        let latest = engine
+            .store
+            .latest_features(rarity_docs)?
+            .iter()
+            .map(|json| {
+                serde_json::from_str::<StoredFeatures>(json)
+                    .map(|f| f.cluster)
+                    .context("features of a latest article are unreadable")
+            })
+            .collect::<Result<Vec<_>>>()?;
+        engine.clusterer.restore_recent_names(latest.iter());
+        engine.clusterer.continue_ids(next.event, next.story);
         Ok(engine)
     }
 
@@ -255,13 +311,33 @@ impl Engine {
         self
     }
 
-    fn remember(&mut self, seq: u64, id: String, hash: u64, f: &StoredFeatures) {
-        self.ids.insert(id);
-        self.content.entry(hash).or_insert(seq);
-        for h in &f.fingerprint.0 {
-            self.fingerprints.entry(*h).or_default().push(seq);
+    /// Keeps what placing later articles needs of article `seq`; `first` is the first article
+    /// with its content hash (itself, or the one it duplicates).
+    fn remember(&mut self, seq: u64, hash: u64, first: u64, f: &StoredFeatures) {
+        let kept = (&mut self.content, &mut self.fingerprints, &mut self.sides);
+        remember_in(kept, seq, hash, first, f);
+    }
+
+    /// Forgets articles whose events left the window: their fingerprints, texts and content
+    /// hashes (an exact copy of one is still found, through the store).
+    fn forget(&mut self, seqs: &[u64]) {
+        if seqs.is_empty() {
+            return;
         }
-        self.sides.insert(seq, (f.cites_source, f.cluster.day));
+        for s in seqs {
+            if let Some(side) = self.sides.remove(s) {
+                let first = self.content.get(&side.content_hash).copied();
+                if first.is_some_and(|f| f == *s || !self.sides.contains_key(&f)) {
+                    self.content.remove(&side.content_hash);
+                }
+            }
+            self.texts.remove(s);
+        }
+        let gone: HashSet<u64> = seqs.iter().copied().collect();
+        self.fingerprints.retain(|_, list| {
+            list.retain(|s| !gone.contains(s));
+            !list.is_empty()
+        });
     }
 
     /// Uses `embedder` for the embedding signal of articles ingested from now on.
@@ -328,7 +404,11 @@ impl Engine {
     /// Admits records for analysis: counts (and drops) those already stored or repeated in the
     /// stream, rejects those that cannot be stored, normalises the rest
     /// ([`crate::admit::admit_record`]) and reserves their seqs, in order.
-    pub fn admit(&mut self, raws: Vec<RawArticle>, summary: &mut IngestSummary) -> Vec<RawArticle> {
+    pub fn admit(
+        &mut self,
+        raws: Vec<RawArticle>,
+        summary: &mut IngestSummary,
+    ) -> Result<Vec<RawArticle>> {
         let mut kept = Vec::with_capacity(raws.len());
         for mut raw in raws {
             summary.read += 1;
@@ -336,14 +416,16 @@ impl Engine {
                 summary.failed.push(format!("{}: {reason}", location(&raw)));
                 continue;
             }
-            if !self.ids.insert(identity(&raw)) {
+            let id = identity(&raw);
+            if self.pending_ids.contains(&id) || self.store.has_identity(&id)? {
                 summary.already_stored += 1;
                 continue;
             }
+            self.pending_ids.insert(id);
             self.admitted_seq += 1;
             kept.push(raw);
         }
-        kept
+        Ok(kept)
     }
 
     /// The seq the first of the records admitted next will get.
@@ -398,9 +480,14 @@ impl Engine {
         let follows = self.store.follows()?;
         batch.follow_matches =
             crate::follows::match_batch(&follows, &batch.articles, &self.events_story)?;
-        self.store
-            .write_batch(&batch)
-            .context("writing a batch to the store")?;
+        let written = self.store.write_batch(&batch);
+        if written.is_err() || self.line_docs.len() > LINE_CACHE {
+            self.line_docs.clear();
+        }
+        written.context("writing a batch to the store")?;
+        for a in &batch.articles {
+            self.pending_ids.remove(&a.id);
+        }
         if let Some(index) = self.search.as_mut() {
             // The store is the record; the index follows it. Committing costs a segment (and
             // later merges), so a bulk ingest commits at most once a second and when it finishes.
@@ -455,12 +542,24 @@ impl Engine {
             fingerprint,
             terms,
         } = prepared;
-        let duplicate_of = self
-            .content
-            .get(&content_hash)
-            .copied()
-            .filter(|_| !words.is_empty());
-        self.content.entry(content_hash).or_insert(seq);
+        let duplicate_of = if words.is_empty() {
+            None
+        } else if let Some(first) = self.content.get(&content_hash) {
+            Some(*first)
+        } else {
+            // Out of the window, or in this batch after its article left the window.
+            match self.store.first_with_content(content_hash)? {
+                Some(first) => Some(first),
+                None => batch
+                    .articles
+                    .iter()
+                    .find(|r| r.content_hash == content_hash)
+                    .map(|r| r.seq),
+            }
+        };
+        self.content
+            .entry(content_hash)
+            .or_insert(duplicate_of.unwrap_or(seq));
 
         let resolved = self.registry.resolve(&a.mentions, a.lang.as_deref());
         let mut entity_surfaces: BTreeMap<u64, (Vec<String>, f32)> = BTreeMap::new();
@@ -478,7 +577,10 @@ impl Engine {
             self.reuse_candidates(seq, content_text, &words, &fingerprint)?
         {
             linked.push(other);
-            let (other_cites, other_day) = self.sides.get(&other).copied().unwrap_or((false, None));
+            let (other_cites, other_day) = self
+                .sides
+                .get(&other)
+                .map_or((false, None), |s| (s.cites_source, s.day));
             let (direction, basis) = copy_direction(
                 Side {
                     cites_source: cites,
@@ -541,6 +643,9 @@ impl Engine {
             hours: a.dated.and_then(|d| d.date.hours_since_epoch()),
         };
         let decision = self.clusterer.assign(&features, &linked);
+        let placed = self.clusterer.clock();
+        let evicted = self.clusterer.take_evicted();
+        self.forget(&evicted);
         if let Some(story) = &decision.story {
             self.events_story.insert(decision.event, story.story);
             batch.events.push(EventRow {
@@ -555,7 +660,12 @@ impl Engine {
             let mut unique: Vec<u64> = unique.into_iter().collect();
             unique.sort_unstable();
             for h in unique {
-                let n = self.line_docs.entry((source.clone(), h)).or_insert(0);
+                let n = match self.line_docs.entry((source.clone(), h)) {
+                    std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(self.store.line_docs(&source, h)?)
+                    }
+                };
                 *n += 1;
                 if *n == BOILERPLATE_DOCS {
                     self.boilerplate
@@ -572,9 +682,10 @@ impl Engine {
             cluster: features,
             fingerprint,
             cites_source: cites,
+            snapshot: !evicted.is_empty(),
         };
         let features_json = serde_json::to_string(&stored)?;
-        self.remember(seq, id.clone(), content_hash, &stored);
+        self.remember(seq, content_hash, duplicate_of.unwrap_or(seq), &stored);
         self.texts.insert(seq, content_text.to_string());
         let entities_json = serde_json::to_string(
             &entity_surfaces
@@ -602,6 +713,7 @@ impl Engine {
             features: features_json,
             evidence: serde_json::to_string(&decision.evidence)?,
             entities: entities_json,
+            placed,
         })
     }
 
@@ -664,6 +776,35 @@ impl Engine {
         }
         Ok(out)
     }
+}
+
+/// The engine's per-article window state: content hashes, fingerprints, kept sides.
+type WindowState<'a> = (
+    &'a mut HashMap<u64, u64>,
+    &'a mut HashMap<u64, Vec<u64>>,
+    &'a mut HashMap<u64, Kept>,
+);
+
+/// [`Engine::remember`] on the window state alone (open replays into it while reading the store).
+fn remember_in(
+    (content, fingerprints, sides): WindowState<'_>,
+    seq: u64,
+    hash: u64,
+    first: u64,
+    f: &StoredFeatures,
+) {
+    content.entry(hash).or_insert(first);
+    for h in &f.fingerprint.0 {
+        fingerprints.entry(*h).or_default().push(seq);
+    }
+    sides.insert(
+        seq,
+        Kept {
+            cites_source: f.cites_source,
+            day: f.cluster.day,
+            content_hash: hash,
+        },
+    );
 }
 
 fn swap(p: &Passage) -> Passage {

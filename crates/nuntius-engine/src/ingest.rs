@@ -74,7 +74,7 @@ fn ingest_parts(
             }
             while waiting.len() >= batch_size || (last && !waiting.is_empty()) {
                 let rest = waiting.split_off(waiting.len().min(batch_size));
-                let raws = engine.admit(std::mem::replace(&mut waiting, rest), &mut summary);
+                let raws = engine.admit(std::mem::replace(&mut waiting, rest), &mut summary)?;
                 let first_seq = engine.next_admitted_seq() - raws.len() as u64;
                 let snapshot = engine.boilerplate_snapshot();
                 let embedder = engine.embedder();

@@ -75,6 +75,30 @@ pub struct ArticleRow {
     pub evidence: String,
     /// JSON: `[[entity id, [surface, ...]], ...]`.
     pub entities: String,
+    /// The engine's clock when the article was placed (the latest explicit day placed so far,
+    /// this article's included): what the active window is measured on. `None` before any
+    /// dated article, and for articles stored before schema 6.
+    pub placed: Option<i64>,
+}
+
+/// What `Engine::open` reads of an article in the active window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowRow {
+    pub seq: u64,
+    pub id: String,
+    pub content_hash: u64,
+    pub event: u64,
+    pub features: String,
+    pub placed: Option<i64>,
+    pub duplicate_of: Option<u64>,
+}
+
+/// The next arrival number, event id and story id (1 for an empty store).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NextIds {
+    pub seq: u64,
+    pub event: u64,
+    pub story: u64,
 }
 
 /// An entity as stored.
@@ -144,4 +168,23 @@ pub trait Store: follows::FollowStore {
     /// Every line statistic, ordered by source and hash.
     fn line_stats(&self) -> Result<Vec<LineStat>>;
     fn article_count(&self) -> Result<u64>;
+    /// Articles of the events still in the active window, by seq: those with a member placed
+    /// on or after `from` (every article when `from` is `None`), and those whose members were
+    /// all placed before the clock started.
+    fn window_articles(&self, from: Option<i64>, f: &mut dyn FnMut(WindowRow)) -> Result<()>;
+    /// The latest clock an article was placed at.
+    fn clock(&self) -> Result<Option<i64>>;
+    fn next_ids(&self) -> Result<NextIds>;
+    /// The features JSON of the latest `n` articles, oldest first.
+    fn latest_features(&self, n: u64) -> Result<Vec<String>>;
+    /// The first article with this content hash.
+    fn first_with_content(&self, hash: u64) -> Result<Option<u64>>;
+    /// Whether an article with this identity is stored.
+    fn has_identity(&self, id: &str) -> Result<bool>;
+    /// Documents of `source` a line was seen in.
+    fn line_docs(&self, source: &str, hash: u64) -> Result<u32>;
+    /// Lines seen in at least `min_docs` documents of their source.
+    fn known_lines(&self, min_docs: u32) -> Result<Vec<LineStat>>;
+    /// `(event, story)` of every event, by event id.
+    fn event_stories(&self) -> Result<Vec<(u64, u64)>>;
 }

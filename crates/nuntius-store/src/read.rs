@@ -94,6 +94,7 @@ fn article_from_row(r: &Row<'_>) -> rusqlite::Result<ArticleRow> {
         features: r.get(16)?,
         evidence: r.get(17)?,
         entities: r.get(18)?,
+        placed: None,
     })
 }
 

@@ -4,12 +4,16 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use crate::{ArticleRow, Batch, CopyRow, EntityRow, EventRow, LineStat, Result, Store, StoreError};
+use crate::{
+    ArticleRow, Batch, CopyRow, EntityRow, EventRow, LineStat, NextIds, Result, Store, StoreError,
+    WindowRow,
+};
 
 /// Version 2 added `boilerplate.since`, version 3 the crawler's `sources` and `fetches`,
-/// version 4 the follow tables (`follows.rs`), version 5 `copies.basis`; older stores are
-/// migrated in place on open.
-const SCHEMA_VERSION: i64 = 5;
+/// version 4 the follow tables (`follows.rs`), version 5 `copies.basis`, version 6
+/// `articles.placed` (the clock of the active window) and the indexes the engine's open and
+/// lookups use; older stores are migrated in place on open.
+const SCHEMA_VERSION: i64 = 6;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -23,9 +27,12 @@ CREATE TABLE IF NOT EXISTS articles (
     content_hash INTEGER NOT NULL,
     duplicate_of INTEGER,
     event INTEGER NOT NULL,
-    features TEXT NOT NULL, evidence TEXT NOT NULL, entities TEXT NOT NULL
+    features TEXT NOT NULL, evidence TEXT NOT NULL, entities TEXT NOT NULL,
+    placed INTEGER
 );
 CREATE INDEX IF NOT EXISTS articles_event ON articles(event);
+CREATE INDEX IF NOT EXISTS articles_placed ON articles(placed);
+CREATE INDEX IF NOT EXISTS articles_content ON articles(content_hash);
 CREATE TABLE IF NOT EXISTS entities (id INTEGER PRIMARY KEY, record TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, story INTEGER NOT NULL, evidence TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_story ON events(story);
@@ -39,6 +46,7 @@ CREATE TABLE IF NOT EXISTS boilerplate (
     source TEXT NOT NULL, hash INTEGER NOT NULL, docs INTEGER NOT NULL, since INTEGER,
     PRIMARY KEY (source, hash)
 );
+CREATE INDEX IF NOT EXISTS boilerplate_known ON boilerplate(docs) WHERE docs >= 3;
 ";
 
 /// Steps from each older schema version to the next, run in one transaction.
@@ -54,6 +62,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     // Copies stored before version 5 keep no basis (NULL: not recorded).
     (4, "ALTER TABLE copies ADD COLUMN basis TEXT;"),
 ];
+
+/// Version 5 → 6, for a store that has an articles table: articles stored before version 6
+/// have no clock (NULL), so their events stay in the active window.
+const ADD_PLACED: &str = "ALTER TABLE articles ADD COLUMN placed INTEGER;";
 
 /// SQLite-backed [`Store`].
 pub struct SqliteStore {
@@ -155,6 +167,18 @@ fn migrate(conn: &Connection, from: i64) -> Result<()> {
             script.push('\n');
         }
     }
+    let has_articles: bool = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'articles'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_err(err("reading the schema"))?
+        > 0;
+    if from <= 5 && has_articles {
+        script.push_str(ADD_PLACED);
+        script.push('\n');
+    }
     script.push_str("COMMIT;");
     conn.execute_batch(&script).map_err(|e| {
         let _ = conn.execute_batch("ROLLBACK;");
@@ -165,7 +189,16 @@ fn migrate(conn: &Connection, from: i64) -> Result<()> {
     })
 }
 
-pub(crate) const ARTICLE_COLUMNS: &str = "seq, id, path, record, url, title, text, lang, published, published_from, day, source, cited_source, content_hash, duplicate_of, event, features, evidence, entities";
+pub(crate) const ARTICLE_COLUMNS: &str = "seq, id, path, record, url, title, text, lang, published, published_from, day, source, cited_source, content_hash, duplicate_of, event, features, evidence, entities, placed";
+
+fn line_stat(r: &Row<'_>) -> rusqlite::Result<LineStat> {
+    Ok(LineStat {
+        source: r.get(0)?,
+        hash: r.get::<_, i64>(1)? as u64,
+        docs: r.get::<_, i64>(2)?.clamp(0, i64::from(u32::MAX)) as u32,
+        since: r.get::<_, Option<i64>>(3)?.map(|v| v.max(0) as u64),
+    })
+}
 
 pub(crate) fn article_from_row(r: &Row<'_>) -> rusqlite::Result<ArticleRow> {
     Ok(ArticleRow {
@@ -188,6 +221,7 @@ pub(crate) fn article_from_row(r: &Row<'_>) -> rusqlite::Result<ArticleRow> {
         features: r.get(16)?,
         evidence: r.get(17)?,
         entities: r.get(18)?,
+        placed: r.get(19)?,
     })
 }
 
@@ -197,7 +231,7 @@ impl Store for SqliteStore {
         {
             let mut insert = tx
                 .prepare_cached(&format!(
-                    "INSERT INTO articles ({ARTICLE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+                    "INSERT INTO articles ({ARTICLE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
                 ))
                 .map_err(err("preparing article insert"))?;
             for a in &batch.articles {
@@ -221,7 +255,8 @@ impl Store for SqliteStore {
                         a.event as i64,
                         a.features,
                         a.evidence,
-                        a.entities
+                        a.entities,
+                        a.placed
                     ])
                     .map_err(err("writing an article"))?;
             }
@@ -373,20 +408,149 @@ impl Store for SqliteStore {
             .map_err(err("reading a copy"))
     }
 
+    fn window_articles(&self, from: Option<i64>, f: &mut dyn FnMut(WindowRow)) -> Result<()> {
+        // Events with a member placed on or after `from`, and events none of whose members has
+        // a clock (stored before any dated article, or before schema 6): each member by seq.
+        let sql = match from {
+            Some(_) => {
+                "WITH alive(event) AS (
+                    SELECT event FROM articles WHERE placed >= ?1
+                    UNION
+                    SELECT a.event FROM articles a WHERE a.placed IS NULL AND NOT EXISTS
+                        (SELECT 1 FROM articles b WHERE b.event = a.event AND b.placed IS NOT NULL))
+                SELECT seq, id, content_hash, event, features, placed, duplicate_of FROM articles
+                WHERE event IN (SELECT event FROM alive) ORDER BY seq"
+            }
+            None => {
+                "SELECT seq, id, content_hash, event, features, placed, duplicate_of FROM articles
+                WHERE ?1 IS NULL ORDER BY seq"
+            }
+        };
+        let mut stmt = self.conn.prepare(sql).map_err(err("listing the window"))?;
+        let rows = stmt
+            .query_map([from], |r| {
+                Ok(WindowRow {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    id: r.get(1)?,
+                    content_hash: r.get::<_, i64>(2)? as u64,
+                    event: r.get::<_, i64>(3)? as u64,
+                    features: r.get(4)?,
+                    placed: r.get(5)?,
+                    duplicate_of: r.get::<_, Option<i64>>(6)?.map(|v| v as u64),
+                })
+            })
+            .map_err(err("listing the window"))?;
+        for row in rows {
+            f(row.map_err(err("reading an article of the window"))?);
+        }
+        Ok(())
+    }
+
+    fn clock(&self) -> Result<Option<i64>> {
+        self.conn
+            .query_row("SELECT MAX(placed) FROM articles", [], |r| r.get(0))
+            .map_err(err("reading the clock"))
+    }
+
+    fn next_ids(&self) -> Result<NextIds> {
+        let seq: Option<i64> = self
+            .conn
+            .query_row("SELECT MAX(seq) FROM articles", [], |r| r.get(0))
+            .map_err(err("reading the latest article"))?;
+        let (event, story): (Option<i64>, Option<i64>) = self
+            .conn
+            .query_row("SELECT MAX(id), MAX(story) FROM events", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(err("reading the latest event"))?;
+        let next = |v: Option<i64>| v.map_or(1, |v| v.max(0) as u64 + 1);
+        Ok(NextIds {
+            seq: next(seq),
+            event: next(event),
+            story: next(story),
+        })
+    }
+
+    fn latest_features(&self, n: u64) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT features FROM articles ORDER BY seq DESC LIMIT ?1")
+            .map_err(err("listing the latest articles"))?;
+        let rows = stmt
+            .query_map([n.min(i64::MAX as u64) as i64], |r| r.get(0))
+            .map_err(err("listing the latest articles"))?;
+        let mut out = rows
+            .collect::<rusqlite::Result<Vec<String>>>()
+            .map_err(err("reading the latest articles"))?;
+        out.reverse();
+        Ok(out)
+    }
+
+    fn first_with_content(&self, hash: u64) -> Result<Option<u64>> {
+        self.conn
+            .query_row(
+                "SELECT MIN(seq) FROM articles WHERE content_hash = ?1",
+                [hash as i64],
+                |r| r.get::<_, Option<i64>>(0),
+            )
+            .map(|v| v.map(|s| s as u64))
+            .map_err(err("looking up a content hash"))
+    }
+
+    fn has_identity(&self, id: &str) -> Result<bool> {
+        self.conn
+            .query_row("SELECT 1 FROM articles WHERE id = ?1", [id], |_| Ok(()))
+            .optional()
+            .map(|v| v.is_some())
+            .map_err(err("looking up an identity"))
+    }
+
+    fn line_docs(&self, source: &str, hash: u64) -> Result<u32> {
+        self.conn
+            .prepare_cached("SELECT docs FROM boilerplate WHERE source = ?1 AND hash = ?2")
+            .and_then(|mut s| {
+                s.query_row(params![source, hash as i64], |r| r.get::<_, i64>(0))
+                    .optional()
+            })
+            .map(|v| v.map_or(0, |d| d.clamp(0, i64::from(u32::MAX)) as u32))
+            .map_err(err("looking up a line"))
+    }
+
+    fn known_lines(&self, min_docs: u32) -> Result<Vec<LineStat>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT source, hash, docs, since FROM boilerplate WHERE docs >= ?1 ORDER BY source, hash",
+            )
+            .map_err(err("listing boilerplate lines"))?;
+        let rows = stmt
+            .query_map([i64::from(min_docs)], line_stat)
+            .map_err(err("listing boilerplate lines"))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(err("reading boilerplate lines"))
+    }
+
+    fn event_stories(&self) -> Result<Vec<(u64, u64)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, story FROM events ORDER BY id")
+            .map_err(err("listing events"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64))
+            })
+            .map_err(err("listing events"))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(err("reading an event"))
+    }
+
     fn line_stats(&self) -> Result<Vec<LineStat>> {
         let mut stmt = self
             .conn
             .prepare("SELECT source, hash, docs, since FROM boilerplate ORDER BY source, hash")
             .map_err(err("listing line statistics"))?;
         let rows = stmt
-            .query_map([], |r| {
-                Ok(LineStat {
-                    source: r.get(0)?,
-                    hash: r.get::<_, i64>(1)? as u64,
-                    docs: r.get::<_, i64>(2)?.clamp(0, i64::from(u32::MAX)) as u32,
-                    since: r.get::<_, Option<i64>>(3)?.map(|v| v.max(0) as u64),
-                })
-            })
+            .query_map([], line_stat)
             .map_err(err("listing line statistics"))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .map_err(err("reading line statistics"))
@@ -493,6 +657,64 @@ mod tests {
         drop(s);
         // Opening again is a no-op.
         assert!(SqliteStore::open(&path).is_ok());
+    }
+
+    #[test]
+    fn the_window_holds_the_events_with_a_member_placed_since_its_start() {
+        let mut s = SqliteStore::in_memory().unwrap();
+        let placed = |seq: u64, event: u64, placed: Option<i64>| ArticleRow {
+            event,
+            placed,
+            content_hash: 40 + event,
+            ..article(seq, &format!("a{seq}"))
+        };
+        s.write_batch(&Batch {
+            articles: vec![
+                placed(1, 1, Some(10)),
+                placed(2, 2, Some(20)),
+                placed(3, 1, Some(95)),
+                placed(4, 3, None),
+                placed(5, 4, None),
+                placed(6, 4, Some(30)),
+            ],
+            ..Batch::default()
+        })
+        .unwrap();
+        let mut seqs = Vec::new();
+        s.window_articles(Some(90), &mut |r| seqs.push(r.seq))
+            .unwrap();
+        // Event 1 has a member at 95; event 3 has no clock; events 2 and 4 are behind 90.
+        assert_eq!(seqs, [1, 3, 4]);
+        assert_eq!(s.clock().unwrap(), Some(95));
+        assert_eq!(s.first_with_content(41).unwrap(), Some(1));
+        assert!(s.has_identity("a6").unwrap() && !s.has_identity("a7").unwrap());
+    }
+
+    #[test]
+    fn a_version_5_store_gets_the_clock_column_and_keeps_its_articles_in_the_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v5.sqlite");
+        {
+            let mut s = SqliteStore::open(&path).unwrap();
+            s.write_batch(&Batch {
+                articles: vec![article(1, "a")],
+                ..Batch::default()
+            })
+            .unwrap();
+            // Back to version 5: no `placed` column.
+            s.conn()
+                .execute_batch(
+                    "DROP INDEX articles_placed; ALTER TABLE articles DROP COLUMN placed;
+                     UPDATE meta SET value = '5' WHERE key = 'schema_version';",
+                )
+                .unwrap();
+        }
+        let s = SqliteStore::open(&path).unwrap();
+        assert_eq!(s.clock().unwrap(), None);
+        let mut seqs = Vec::new();
+        s.window_articles(Some(100), &mut |r| seqs.push((r.seq, r.placed)))
+            .unwrap();
+        assert_eq!(seqs, [(1, None)]);
     }
 
     #[test]
