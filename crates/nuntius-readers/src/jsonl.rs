@@ -6,6 +6,7 @@ use std::io::BufRead;
 use nuntius_model::{DateOrigin, RawArticle};
 use serde_json::{Map, Value};
 
+use crate::charref::decoded;
 use crate::{describe, is_resumable, ReadItem, RecordError};
 
 /// Read errors a file may have before its reading stops (each corrupt gzip member is one).
@@ -217,8 +218,9 @@ pub fn parse_json_record(value: Value) -> Result<RawArticle, String> {
     let article = RawArticle {
         id: field(&map, "id", Kind::Id)?,
         url: field(&map, "url", Kind::Text)?,
-        title: field(&map, "title", Kind::Text)?,
-        text: field(&map, "text", Kind::Text)?,
+        // Exports copy titles and texts out of pages with their references ("Japan&#039;s").
+        title: field(&map, "title", Kind::Text)?.map(decoded),
+        text: field(&map, "text", Kind::Text)?.map(decoded),
         date_origin: date.as_ref().map(|_| DateOrigin::Meta),
         date,
         lang: field(&map, "lang", Kind::Text)?,
@@ -253,6 +255,17 @@ mod tests {
         assert!(parse_jsonl_line(r#"{"id":"x"}"#)
             .unwrap_err()
             .contains("neither"));
+    }
+
+    // Regression: og2021-style titles kept `&#039;` and `&amp;`, so headlines and entities saw them.
+    #[test]
+    fn titles_and_texts_are_decoded_once() {
+        let a = parse_jsonl_line(
+            r#"{"title": "Rome&#039;s mayor &amp; the &quot;Games&quot;", "text": "Caf&eacute; &amp;amp; bar"}"#,
+        )
+        .unwrap();
+        assert_eq!(a.title.as_deref(), Some("Rome's mayor & the \"Games\""));
+        assert_eq!(a.text.as_deref(), Some("Café &amp; bar"));
     }
 
     // Regression: wrong JSON types were coerced (`title: 12345` became "12345") or silently

@@ -5,6 +5,7 @@
 //! Formats are detected from content (gzip magic, a JSON object per line, a JSON array), not only
 //! from extensions. Everything read from outside is bounded by [`Limits`].
 
+mod charref;
 mod gzip;
 mod json;
 mod jsonl;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use nuntius_model::RawArticle;
 
+pub use charref::{decode_char_refs, decode_html_char_refs};
 pub use gzip::{is_resumable, CorruptMember, ResyncGz};
 pub use jsonl::{parse_json_record, parse_jsonl_line};
 pub use text::parse_text_article;

@@ -77,8 +77,8 @@ pub fn parse_text_article(text: &str) -> Option<RawArticle> {
     if body.get(start) == Some(&title.as_str()) {
         start += 1;
     }
-    article.title = Some(title);
-    let body = body[start..].join("\n").trim().to_string();
+    article.title = Some(crate::charref::decoded(title));
+    let body = crate::charref::decoded(body[start..].join("\n").trim().to_string());
     if !body.is_empty() {
         article.text = Some(body);
     }
@@ -119,6 +119,14 @@ mod tests {
         assert_eq!(a.header_date, None);
         assert_eq!(a.title.as_deref(), Some("Just a title"));
         assert!(parse_text_article("\n\n  \n").is_none());
+    }
+
+    // Regression: text dumps kept `&#039;` and `&amp;` in titles and bodies.
+    #[test]
+    fn references_are_decoded() {
+        let a = parse_text_article("Smith &amp; Sons&#x27; shop\nIt&#039;s open.").unwrap();
+        assert_eq!(a.title.as_deref(), Some("Smith & Sons' shop"));
+        assert_eq!(a.text.as_deref(), Some("It's open."));
     }
 
     #[test]
