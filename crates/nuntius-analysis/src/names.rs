@@ -150,22 +150,14 @@ fn tokenize(text: &str) -> Vec<Vec<Token<'_>>> {
 /// function words that are capitalised at a sentence start.
 pub fn find_mentions(title: &str, body: &str, lang: Option<&str>) -> Vec<Mention> {
     let gaz = Gazetteer::builtin();
-    // A word the title or text writes in lowercase is a common word of this article.
-    let lowercase_words: HashSet<String> = crate::terms::words(title)
-        .chain(crate::terms::words(body))
+    let lowercase_words: HashSet<String> = crate::terms::words(body)
         .filter(|w| w.chars().next().is_some_and(char::is_lowercase))
         .map(str::to_lowercase)
         .collect();
     let mut found: BTreeMap<String, (EntityKind, u32, bool)> = BTreeMap::new();
     for (text, in_title) in [(title, true), (body, false)] {
-        let title_case = in_title && is_title_case(text, lang, gaz);
         for segment in tokenize(text) {
-            let context = RunContext {
-                lowercase_words: &lowercase_words,
-                lang,
-                title_case,
-            };
-            for run in name_runs(&segment, &context, gaz) {
+            for run in name_runs(&segment, &lowercase_words, lang, gaz) {
                 let entry = found.entry(run.surface).or_insert((run.kind, 0, false));
                 entry.1 += 1;
                 entry.2 |= in_title;
@@ -206,50 +198,12 @@ fn is_acronym(w: &str) -> bool {
         && w.chars().any(char::is_alphabetic)
 }
 
-/// What a segment's runs are read against.
-struct RunContext<'a> {
-    /// Words the article writes in lowercase.
-    lowercase_words: &'a HashSet<String>,
-    lang: Option<&'a str>,
-    /// The text is a title-case headline ("Team Held At Airport Over Food Items"), where
-    /// capitals tell nothing about names.
-    title_case: bool,
-}
-
-/// A headline that capitalises every word: at least three words of four letters or more that
-/// are not function words, and none of them in lowercase.
-fn is_title_case(text: &str, lang: Option<&str>, gaz: &Gazetteer) -> bool {
-    let mut capitalised = 0;
-    for w in crate::terms::words(text) {
-        if w.chars().count() < 4 || !w.chars().next().is_some_and(char::is_alphabetic) {
-            continue;
-        }
-        if w.chars().next().is_some_and(char::is_lowercase) {
-            if !gaz.is_non_name(&fold(w), lang) {
-                return false;
-            }
-            continue;
-        }
-        capitalised += 1;
-    }
-    capitalised >= 3
-}
-
-fn name_runs(segment: &[Token<'_>], context: &RunContext<'_>, gaz: &Gazetteer) -> Vec<Run> {
-    let RunContext {
-        lowercase_words,
-        lang,
-        title_case,
-    } = *context;
-    // Where a capital may be the sentence's or the headline's rather than a name's: the
-    // sentence's first word, a word after only function words there ("The Latest:"), and
-    // every word of a title-case headline.
-    let mut opener = vec![false; segment.len()];
-    for k in 0..segment.len() {
-        opener[k] = title_case
-            || segment[k].sentence_start
-            || (k > 0 && opener[k - 1] && gaz.is_non_name(&fold(segment[k - 1].text), lang));
-    }
+fn name_runs(
+    segment: &[Token<'_>],
+    lowercase_words: &HashSet<String>,
+    lang: Option<&str>,
+    gaz: &Gazetteer,
+) -> Vec<Run> {
     let is_name_token = |t: &Token<'_>| -> bool {
         if !t.capitalised || t.text.chars().count() < 2 && !t.initial {
             return t.initial;
@@ -272,15 +226,6 @@ fn name_runs(segment: &[Token<'_>], context: &RunContext<'_>, gaz: &Gazetteer) -
             continue;
         }
         if is_office_of_title(segment, i) {
-            i += 1;
-            continue;
-        }
-        // A lone opener that is a common word of the language ("Atletas que…", "The Latest:",
-        // "Airport" in a title-case headline) is capitalised by position, not as a name.
-        if opener[i]
-            && segment.get(i + 1).is_none_or(|next| !is_name_token(next))
-            && is_plain_word(&segment[i], lowercase_words, lang, gaz)
-        {
             i += 1;
             continue;
         }
@@ -377,22 +322,6 @@ fn split_hyphenated(toks: &[&Token<'_>], gaz: &Gazetteer) -> Vec<Vec<(bool, Stri
         parts.push(current);
     }
     parts
-}
-
-/// A word that is common in the language or in this article and that nothing marks as a name
-/// (no acronym, place or given name).
-fn is_plain_word(
-    t: &Token<'_>,
-    lowercase_words: &HashSet<String>,
-    lang: Option<&str>,
-    gaz: &Gazetteer,
-) -> bool {
-    let folded = fold(t.text);
-    !t.initial
-        && !is_acronym(t.text)
-        && gaz.place(&folded).is_none()
-        && !gaz.is_given_name(&folded)
-        && (lowercase_words.contains(&t.text.to_lowercase()) || gaz.is_common_word(&folded, lang))
 }
 
 /// A capitalised word naming the office of a title before it ("ministro degli Esteri",
@@ -561,44 +490,6 @@ mod tests {
                 .any(|(s, _)| s.contains('\'') || s.contains("Olympic team")),
             "{got:?}"
         );
-    }
-
-    fn title_names(title: &str, lang: &str) -> Vec<String> {
-        find_mentions(title, "", Some(lang))
-            .into_iter()
-            .map(|m| m.surface)
-            .collect()
-    }
-
-    // Regression: og2021 chips "Latest" and "Atletas" came from title openers; with no body,
-    // nothing showed the word in lowercase.
-    #[test]
-    fn common_words_opening_a_title_are_not_names() {
-        let got = title_names("The Latest: Madrid court rules on curfew", "en");
-        assert!(!got.iter().any(|s| s == "Latest"), "{got:?}");
-        assert!(got.iter().any(|s| s == "Madrid"), "{got:?}");
-        let got = title_names("Deportistas que viajan a Lisboa", "es");
-        assert_eq!(got, vec!["Lisboa".to_string()]);
-        // A name opening a title stays.
-        let got = title_names("Madrid: deportistas que viajan", "es");
-        assert_eq!(got, vec!["Madrid".to_string()]);
-    }
-
-    // Regression: in title-case headlines every word is capitalised, so lone common words
-    // mid-title were chips.
-    #[test]
-    fn lone_common_words_of_title_case_headlines_are_not_names() {
-        let got = title_names("Flooding In Lyon, Residents To Leave Homes", "en");
-        assert!(got.iter().any(|s| s == "Lyon"), "{got:?}");
-        for common in ["Flooding", "Residents"] {
-            assert!(!got.iter().any(|s| s == common), "{common}: {got:?}");
-        }
-        // The same word in a sentence-case title is left to the other rules.
-        assert!(!is_title_case(
-            "Flooding in Lyon, residents to leave",
-            Some("en"),
-            Gazetteer::builtin()
-        ));
     }
 
     #[test]
