@@ -188,6 +188,12 @@ fn odd_query_text_never_fails() {
         found(&index, "((( ]]] ^^ ~ *", Some("it")),
         Vec::<u64>::new()
     );
+    // An excluded phrase that matches nothing excludes nothing (the fuzzer's
+    // `crash-excluded-phrase` seed: a debug assertion of tantivy's phrase scorer).
+    assert_eq!(
+        found(&index, "sicurezza -\"governo garanzie\"", Some("it")),
+        found(&index, "sicurezza", Some("it"))
+    );
     assert_eq!(found(&index, "Kiev: garanzia", Some("it")), [1]);
     assert_eq!(
         found(&index, "\"garanzie della sicurezza\"", Some("it")),
