@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Load test of `nuntius serve` on loopback: a store of ARTICLES articles (`nuntius bench corpus`
-# replicating the shipped seeds), then, while `nuntius ingest` sends more articles through the
+# Load test of `nuntius serve` on loopback: a store of ARTICLES articles (`nuntius bench corpus`),
+# then, while `nuntius ingest` sends more articles through the
 # running server, wrk (Debian package, installed when missing) drives the story list, story pages
 # and search for DURATION each; then /healthz latency while IDLE connections are held open.
 # Prints req/s, p50/p99 and errors of each. Figures depend on the machine; the run is bounded.
-# The articles replicated are examples/seeds (five articles of one story: the store becomes one
-# giant story), or the JSONL/text files named by NUNTIUS_LOAD_INPUT.
+# The articles are a synthetic year (`nuntius bench corpus --stream`: many stories), or replicas
+# of the JSONL/text files named by NUNTIUS_LOAD_INPUT.
 # Usage: load-test.sh NUNTIUS [ARTICLES] [DURATION] [IDLE]
 set -euo pipefail
 nuntius="$(realpath "${1:?usage: load-test.sh PATH-TO-NUNTIUS [ARTICLES] [DURATION] [IDLE]}")"
@@ -36,7 +36,12 @@ data="$work/data"
 n() { "$nuntius" --encoder none --data-dir "$data" "$@"; }
 
 echo "== corpus: $articles articles to store first, $extra more ingested during the load"
-"$nuntius" bench corpus --input "${NUNTIUS_LOAD_INPUT:-examples/seeds}" --articles $((articles + extra)) >"$work/all.jsonl" 2>/dev/null
+if [ -n "${NUNTIUS_LOAD_INPUT:-}" ]; then
+    "$nuntius" bench corpus --input "$NUNTIUS_LOAD_INPUT" --articles $((articles + extra)) >"$work/all.jsonl" 2>/dev/null
+else
+    # A synthetic year of many stories (the seed replicas would make one giant story).
+    "$nuntius" bench corpus --stream --articles $((articles + extra)) --days 365 --seed 1 >"$work/all.jsonl" 2>/dev/null
+fi
 head -n "$articles" "$work/all.jsonl" >"$work/base.jsonl"
 tail -n "$extra" "$work/all.jsonl" >"$work/more.jsonl"
 started=$(date +%s)
