@@ -480,10 +480,10 @@ fn crawler_loop(shared: Arc<Shared>, settings: nuntius_engine::settings::CrawlSe
                 CRAWL_IDLE_SECS
             }
         };
-        if due_in > 0
-            && shared
-                .crawl_wake
-                .wait(Duration::from_secs(due_in.min(CRAWL_IDLE_SECS)))
+        // At least a second between rounds, whatever a source's interval has become.
+        if shared
+            .crawl_wake
+            .wait(Duration::from_secs(due_in.clamp(1, CRAWL_IDLE_SECS)))
         {
             return;
         }
