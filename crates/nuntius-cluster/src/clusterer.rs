@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use nuntius_model::{ClusterId, Evidence};
 
 use crate::events::EventState;
-use crate::features::{ArticleFeatures, Decision};
+use crate::features::{ArticleFeatures, Decision, Link};
 use crate::hasher::{FastMap, FixedMap};
 use crate::params::{Calibration, Params};
 use crate::postings::{push_posting, Postings, MAX_POSTINGS};
@@ -52,6 +52,10 @@ pub struct Clusterer {
     pub(crate) evicted: Vec<u64>,
     /// The encoder's own band for the embedding signal.
     pub(crate) calibration: Calibration,
+    /// Event → the event in another language it linked to when it settled (both in memory).
+    pub(crate) links: BTreeMap<ClusterId, ClusterId>,
+    /// Settle decisions since [`Clusterer::take_links`] was last asked.
+    pub(crate) settled: Vec<Link>,
 }
 
 impl Clusterer {
@@ -146,22 +150,23 @@ impl Clusterer {
             return false;
         }
         self.clock = Some(d);
-        if !self.windowed() {
-            return false;
+        let mut left = false;
+        if self.windowed() {
+            let cut = d - self.params.window_days;
+            let gone: Vec<ClusterId> = self
+                .events
+                .iter()
+                .filter(|(_, e)| e.last_seen.is_some_and(|s| s < cut))
+                .map(|(id, _)| *id)
+                .collect();
+            if !gone.is_empty() {
+                self.evict(&gone);
+                self.take_snapshot();
+                left = true;
+            }
         }
-        let cut = d - self.params.window_days;
-        let gone: Vec<ClusterId> = self
-            .events
-            .iter()
-            .filter(|(_, e)| e.last_seen.is_some_and(|s| s < cut))
-            .map(|(id, _)| *id)
-            .collect();
-        if gone.is_empty() {
-            return false;
-        }
-        self.evict(&gone);
-        self.take_snapshot();
-        true
+        self.settle(d);
+        left
     }
 
     /// Takes events out of memory: their members, postings, document frequencies, embedding
@@ -201,6 +206,8 @@ impl Clusterer {
             }
         }
         self.embedded_events.retain(|e| !gone_set.contains_key(e));
+        self.links
+            .retain(|e, to| !gone_set.contains_key(e) && !gone_set.contains_key(to));
         stories.sort_unstable();
         stories.dedup();
         for s in stories {
@@ -289,6 +296,9 @@ impl Clusterer {
             for (e, _) in &a.entities {
                 *ev.entity_counts.entry(*e).or_default() += 1;
             }
+        }
+        if let Some(l) = &a.lang {
+            *ev.langs.entry(l.clone()).or_default() += 1;
         }
         ev.members.push(a.seq);
         if ev.keep_vector(a) {
@@ -517,7 +527,7 @@ fn forget_counts(df: &mut FastMap<u64, u32>, counts: &FastMap<u64, u32>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn article(
@@ -733,6 +743,7 @@ mod tests {
                 .count();
             assert!(joined_stories > 2, "{joined_stories}");
             let mut evictions = 0;
+            let mut links = 0;
             for k in [1usize, 97, 150, 299] {
                 let mut first = Clusterer::new(params.clone());
                 first.set_embedding_calibration(0.6, 0.9);
@@ -754,15 +765,22 @@ mod tests {
                     })
                     .collect();
                 evictions += placed.iter().filter(|p| p.3).count();
+                // The store keeps every settle decision, and the story an event moved to.
+                let settled = first.take_links();
+                links += settled.iter().filter(|l| l.linked.is_some()).count();
                 let mut reopened = Clusterer::new(params.clone());
                 reopened.set_embedding_calibration(0.6, 0.9);
                 for (a, (event, story, clock, snapshot)) in articles[..k].iter().zip(&placed) {
                     if first.event_of(a.seq).is_some() {
-                        reopened.restore(a, *event, *story, *clock, *snapshot);
+                        let story = first.story_of_event(*event).unwrap_or(*story);
+                        reopened.restore(a, *event, story, *clock, *snapshot);
                     }
                 }
                 let latest = k.saturating_sub(params.story_rarity_docs);
                 reopened.restore_recent_names(articles[latest..k].iter());
+                for l in &settled {
+                    reopened.restore_link(l.event, l.linked);
+                }
                 let next_event = placed.iter().map(|p| p.0 + 1).max().unwrap_or(1);
                 let next_story = placed.iter().map(|p| p.1 + 1).max().unwrap_or(1);
                 reopened.continue_ids(next_event, next_story);
@@ -776,6 +794,9 @@ mod tests {
             }
             if params.window_days == 20 {
                 assert!(evictions > 0, "the small window evicted nothing");
+            }
+            if params.link_languages {
+                assert!(links > 0, "no event linked across languages");
             }
         }
     }

@@ -24,6 +24,10 @@ pub(crate) struct EventState {
     /// of the document frequencies when the event leaves.
     pub(crate) term_counts: FastMap<u64, u32>,
     pub(crate) entity_counts: FastMap<u64, u32>,
+    /// Members per language, for the event's own language (see `links`).
+    pub(crate) langs: std::collections::BTreeMap<String, u32>,
+    /// Whether the event has had its one chance to link with an event in another language.
+    pub(crate) settled: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -37,6 +41,17 @@ pub(crate) struct MemberVector {
 pub(crate) const MEMBER_VECTORS: usize = 12;
 
 impl EventState {
+    /// The language most of the members are in (the first in order on a tie).
+    pub(crate) fn language(&self) -> Option<&str> {
+        let mut best: Option<(&str, u32)> = None;
+        for (l, n) in &self.langs {
+            if best.is_none_or(|(_, b)| *n > b) {
+                best = Some((l, *n));
+            }
+        }
+        best.map(|(l, _)| l)
+    }
+
     /// Keeps the article's embedding, if any; true when it is the event's first, so that the
     /// event joins the ones scanned for embedding candidates.
     pub(crate) fn keep_vector(&mut self, a: &ArticleFeatures) -> bool {

@@ -48,3 +48,16 @@ pub struct StoryDecision {
     pub continues: Option<ClusterId>,
     pub evidence: Option<Evidence>,
 }
+
+/// What an event decided when it settled (its latest day fell `link_settle_days` behind the
+/// clock): the event in another language it linked to, if any, and the stories that moved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    pub event: ClusterId,
+    pub linked: Option<ClusterId>,
+    /// Events that moved to another story with the link (event, story): the linked group's
+    /// events all belong to the story of its oldest event.
+    pub moved: Vec<(ClusterId, ClusterId)>,
+    /// The best comparison (linked) or the best one rejected, if any candidate.
+    pub evidence: Option<Evidence>,
+}

@@ -12,7 +12,8 @@
 //! Modules by concept: `params` (weights, thresholds, the embedding calibration), `features`
 //! (what goes in and comes out), `profile` (what an event or story accumulates), `postings`
 //! (key → events/stories), `events` (candidates and the event decision), `stories` (the story
-//! decision), `clusterer` (state and the article decision), `hasher`, `similarity`.
+//! decision), `links` (events in other languages linked once they settle), `clusterer` (state and
+//! the article decision), `hasher`, `similarity`.
 //!
 //! [`Evidence`]: nuntius_model::Evidence
 
@@ -20,6 +21,7 @@ mod clusterer;
 mod events;
 mod features;
 mod hasher;
+mod links;
 mod params;
 mod postings;
 mod profile;
@@ -27,6 +29,6 @@ mod similarity;
 mod stories;
 
 pub use clusterer::Clusterer;
-pub use features::{ArticleFeatures, Decision, StoryDecision};
+pub use features::{ArticleFeatures, Decision, Link, StoryDecision};
 pub use params::{Calibration, EventWeights, Params};
 pub use similarity::pair_similarity;

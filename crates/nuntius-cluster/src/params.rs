@@ -69,6 +69,20 @@ pub struct Params {
     /// placed within this many days of the clock (the latest explicit day placed so far) leaves
     /// memory, with its postings and its share of the document frequencies. 0 keeps everything.
     pub window_days: i64,
+    /// Whether settled events link to an event in another language (embeddings only; see
+    /// `links.rs`), and how: an event settles when its latest day is more than
+    /// `link_settle_days` behind the clock; candidates are events in other languages within
+    /// `link_near_days` of it; the score is a margin (twice the cosine of the language-centred
+    /// centroids, less each side's mean cosine with its `link_neighbours` nearest events in
+    /// other languages) less `link_day_weight` per day between the median days, compared
+    /// with `link_threshold` for the `link_candidates` nearest.
+    pub link_languages: bool,
+    pub link_threshold: f64,
+    pub link_neighbours: usize,
+    pub link_candidates: usize,
+    pub link_day_weight: f64,
+    pub link_settle_days: i64,
+    pub link_near_days: i64,
 }
 
 impl Default for Params {
@@ -106,6 +120,13 @@ impl Default for Params {
             max_candidates: 24,
             max_story_candidates: 16,
             window_days: 90,
+            link_languages: false,
+            link_threshold: 0.1,
+            link_neighbours: 3,
+            link_candidates: 20,
+            link_day_weight: 0.05,
+            link_settle_days: 2,
+            link_near_days: 2,
         }
     }
 }
@@ -165,6 +186,7 @@ impl Params {
             embedding_member_mix: 1.0,
             embedding_cross_language: 0.01,
             story_w_embedding: 0.4,
+            link_languages: true,
             headline: Some(EventWeights {
                 w_lexical: 0.32,
                 w_title: 0.15,

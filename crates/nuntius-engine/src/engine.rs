@@ -14,7 +14,7 @@ use nuntius_cluster::{ArticleFeatures, Clusterer, Params};
 use nuntius_dedup::{copy_direction, find_reuse, normalised_words, Direction, Fingerprint, Side};
 use nuntius_model::{Passage, RawArticle};
 use nuntius_search::{SearchDoc, SearchIndex};
-use nuntius_store::{ArticleRow, Batch, CopyRow, EntityRow, EventRow, Store};
+use nuntius_store::{ArticleRow, Batch, CopyRow, EntityRow, EventRow, LinkRow, Store};
 use serde::{Deserialize, Serialize};
 
 /// Lines seen in this many documents of one source are that source's boilerplate.
@@ -301,6 +301,9 @@ impl Engine {
             })
             .collect::<Result<Vec<_>>>()?;
         engine.clusterer.restore_recent_names(latest.iter());
+        for link in engine.store.event_links()? {
+            engine.clusterer.restore_link(link.event, link.linked);
+        }
         engine.clusterer.continue_ids(next.event, next.story);
         Ok(engine)
     }
@@ -652,6 +655,17 @@ impl Engine {
                 id: decision.event,
                 story: story.story,
                 evidence: serde_json::to_string(story)?,
+            });
+        }
+        for link in self.clusterer.take_links() {
+            for (event, story) in &link.moved {
+                self.events_story.insert(*event, *story);
+                batch.moves.push((*event, *story));
+            }
+            batch.links.push(LinkRow {
+                event: link.event,
+                linked: link.linked,
+                evidence: serde_json::to_string(&link.evidence)?,
             });
         }
 

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use nuntius_analysis::entities::EntityRecord;
 use nuntius_analysis::headline::SiteAffixes;
 use nuntius_model::{Passage, Published};
-use nuntius_store::{ArticleRow, CopyRow, Store};
+use nuntius_store::{ArticleRow, CopyRow, LinkRow, Store};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -30,6 +30,9 @@ pub struct Snapshot {
     pub event_central: BTreeMap<u64, u64>,
     /// Site names and sections learned from the titles, stripped from headlines.
     pub affixes: SiteAffixes,
+    /// Event → the event its linked group (events in other languages reporting the same
+    /// happening) is known by, for linked events only.
+    pub event_root: BTreeMap<u64, u64>,
 }
 
 /// One copy relation as the views show it: the original it copies, the copied characters and
@@ -45,6 +48,33 @@ pub struct CopyOf {
 
 /// Copy relations by the copy's seq.
 pub type CopiesFrom = BTreeMap<u64, Vec<CopyOf>>;
+
+/// Event → the smallest event id it is linked with, through any chain of stored links, for
+/// every linked event.
+pub fn link_roots(rows: &[LinkRow]) -> BTreeMap<u64, u64> {
+    let mut parent: BTreeMap<u64, u64> = BTreeMap::new();
+    fn root(parent: &BTreeMap<u64, u64>, mut e: u64) -> u64 {
+        while let Some(p) = parent.get(&e).filter(|p| **p != e) {
+            e = *p;
+        }
+        e
+    }
+    for r in rows {
+        let Some(to) = r.linked else {
+            continue;
+        };
+        let (a, b) = (root(&parent, r.event), root(&parent, to));
+        if a != b {
+            parent.insert(a.max(b), a.min(b));
+        }
+    }
+    let linked: Vec<u64> = rows
+        .iter()
+        .filter_map(|r| r.linked.map(|to| [r.event, to]))
+        .flatten()
+        .collect();
+    linked.into_iter().map(|e| (e, root(&parent, e))).collect()
+}
 
 /// Stored copy rows grouped by copy.
 pub fn copies_by_copy(rows: impl IntoIterator<Item = CopyRow>) -> CopiesFrom {
@@ -90,14 +120,16 @@ impl Snapshot {
                 (e, v[(v.len() - 1) / 2])
             })
             .collect();
-        Ok(Snapshot::from_parts(
+        let mut snap = Snapshot::from_parts(
             articles,
             entities,
             event_story,
             event_evidence,
             copies_from,
             event_day,
-        ))
+        );
+        snap.event_root = link_roots(&store.event_links()?);
+        Ok(snap)
     }
 
     /// A snapshot of the given rows, deriving what the views compute from them: continued
@@ -145,7 +177,13 @@ impl Snapshot {
             event_headlines,
             event_central,
             affixes,
+            event_root: BTreeMap::new(),
         }
+    }
+
+    /// The event an article is in, as the export says: its linked group's (see `event_root`).
+    pub fn event_of(&self, a: &ArticleRow) -> u64 {
+        self.event_root.get(&a.event).copied().unwrap_or(a.event)
     }
 
     pub fn article(&self, seq: u64) -> Option<&ArticleRow> {
@@ -229,7 +267,7 @@ impl Snapshot {
             "published_from": from,
             "source": a.source,
             "cited_source": a.cited_source,
-            "event": a.event,
+            "event": self.event_of(a),
             "story": self.story_of(a),
             "event_headline": self.event_headline(a.event),
             "continues_story": self.story_continues.get(&self.story_of(a)),

@@ -206,14 +206,21 @@ fn snapshot_of(
         }
     }
     let copies_from = nuntius_engine::view::copies_by_copy(copies);
-    Ok(Snapshot::from_parts(
+    let mut snap = Snapshot::from_parts(
         articles,
         entities,
         event_story,
         event_evidence,
         copies_from,
         event_day,
-    ))
+    );
+    for e in &events {
+        let root = store.event_root(*e)?;
+        if root != *e {
+            snap.event_root.insert(*e, root);
+        }
+    }
+    Ok(snap)
 }
 
 fn day_of(snap: &Snapshot, a: &ArticleRow) -> Option<i64> {

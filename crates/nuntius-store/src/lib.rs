@@ -130,6 +130,14 @@ pub struct CopyRow {
     pub basis: Option<String>,
 }
 
+/// An event's settle decision: the event in another language it linked to, if any, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkRow {
+    pub event: u64,
+    pub linked: Option<u64>,
+    pub evidence: String,
+}
+
 /// Everything one batch changes, written in one transaction.
 #[derive(Debug, Default)]
 pub struct Batch {
@@ -143,6 +151,10 @@ pub struct Batch {
     pub boilerplate_since: Vec<(String, u64, u64)>,
     /// Articles of this batch that follows matched (`follows.rs`).
     pub follow_matches: Vec<follows::MatchRow>,
+    /// Settle decisions of events, and `(event, story)` for events that moved with a link
+    /// (written after the batch's events).
+    pub links: Vec<LinkRow>,
+    pub moves: Vec<(u64, u64)>,
 }
 
 /// How often a line was seen in one source's documents, and since which article it counts as
@@ -187,4 +199,6 @@ pub trait Store: follows::FollowStore {
     fn known_lines(&self, min_docs: u32) -> Result<Vec<LineStat>>;
     /// `(event, story)` of every event, by event id.
     fn event_stories(&self) -> Result<Vec<(u64, u64)>>;
+    /// Every settle decision, by event id.
+    fn event_links(&self) -> Result<Vec<LinkRow>>;
 }

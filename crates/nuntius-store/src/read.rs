@@ -41,6 +41,8 @@ pub trait ReadQueries {
     fn story_languages(&self) -> Result<Vec<(u64, String, u64)>>;
     /// The story an event belongs to.
     fn story_of_event(&self, event: u64) -> Result<u64>;
+    /// The smallest event id linked with `event` through stored links (itself when none).
+    fn event_root(&self, event: u64) -> Result<u64>;
     /// Articles of one story, without text, in arrival order.
     fn story_articles(&self, story: u64) -> Result<Vec<ArticleRow>>;
     /// The event rows of one story (events without a row are not listed).
@@ -188,6 +190,23 @@ impl ReadQueries for SqliteStore {
             .map_err(err("counting story languages"))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .map_err(err("reading story languages"))
+    }
+
+    fn event_root(&self, event: u64) -> Result<u64> {
+        let root: Option<i64> = self
+            .conn()
+            .query_row(
+                "WITH RECURSIVE g(e) AS (SELECT ?1 UNION \
+                 SELECT CASE WHEN l.event = g.e THEN l.linked ELSE l.event END \
+                 FROM event_links l JOIN g ON l.event = g.e OR l.linked = g.e \
+                 WHERE l.linked IS NOT NULL) SELECT MIN(e) FROM g",
+                [event as i64],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err("reading an event's linked group"))?
+            .flatten();
+        Ok(root.map_or(event, |r| r as u64))
     }
 
     fn story_of_event(&self, event: u64) -> Result<u64> {
@@ -431,6 +450,8 @@ mod tests {
             boilerplate: vec![],
             boilerplate_since: vec![],
             follow_matches: vec![],
+            links: Vec::new(),
+            moves: Vec::new(),
         })
         .unwrap();
         s

@@ -5,15 +5,15 @@ use std::path::Path;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::{
-    ArticleRow, Batch, CopyRow, EntityRow, EventRow, LineStat, NextIds, Result, Store, StoreError,
-    WindowRow,
+    ArticleRow, Batch, CopyRow, EntityRow, EventRow, LineStat, LinkRow, NextIds, Result, Store,
+    StoreError, WindowRow,
 };
 
 /// Version 2 added `boilerplate.since`, version 3 the crawler's `sources` and `fetches`,
 /// version 4 the follow tables (`follows.rs`), version 5 `copies.basis`, version 6
 /// `articles.placed` (the clock of the active window) and the indexes the engine's open and
 /// lookups use; older stores are migrated in place on open.
-const SCHEMA_VERSION: i64 = 6;
+const SCHEMA_VERSION: i64 = 7;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS boilerplate (
     PRIMARY KEY (source, hash)
 );
 CREATE INDEX IF NOT EXISTS boilerplate_known ON boilerplate(docs) WHERE docs >= 3;
+CREATE TABLE IF NOT EXISTS event_links (event INTEGER PRIMARY KEY, linked INTEGER, evidence TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS event_links_linked ON event_links(linked) WHERE linked IS NOT NULL;
 ";
 
 /// Steps from each older schema version to the next, run in one transaction.
@@ -61,6 +63,9 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, crate::follows::MIGRATION_3),
     // Copies stored before version 5 keep no basis (NULL: not recorded).
     (4, "ALTER TABLE copies ADD COLUMN basis TEXT;"),
+    // Version 7 adds `event_links` (created with the schema): a store of version 6 has no
+    // settle decisions, so its events settle when the clock next moves.
+    (6, ""),
 ];
 
 /// Version 5 → 6, for a store that has an articles table: articles stored before version 6
@@ -275,6 +280,26 @@ impl Store for SqliteStore {
             for e in &batch.events {
                 ev.execute(params![e.id as i64, e.story as i64, e.evidence])
                     .map_err(err("writing an event"))?;
+            }
+            let mut lk = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO event_links (event, linked, evidence) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(err("preparing link write"))?;
+            for l in &batch.links {
+                lk.execute(params![
+                    l.event as i64,
+                    l.linked.map(|x| x as i64),
+                    l.evidence
+                ])
+                .map_err(err("writing an event link"))?;
+            }
+            let mut mv = tx
+                .prepare_cached("UPDATE events SET story = ?2 WHERE id = ?1")
+                .map_err(err("preparing event move"))?;
+            for (event, story) in &batch.moves {
+                mv.execute(params![*event as i64, *story as i64])
+                    .map_err(err("moving an event"))?;
             }
             let mut cp = tx
                 .prepare_cached("INSERT OR REPLACE INTO copies (copy, origin, chars, passages, basis) VALUES (?1, ?2, ?3, ?4, ?5)")
@@ -530,6 +555,24 @@ impl Store for SqliteStore {
             .map_err(err("reading boilerplate lines"))
     }
 
+    fn event_links(&self) -> Result<Vec<LinkRow>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT event, linked, evidence FROM event_links ORDER BY event")
+            .map_err(err("listing event links"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(LinkRow {
+                    event: r.get::<_, i64>(0)? as u64,
+                    linked: r.get::<_, Option<i64>>(1)?.map(|x| x as u64),
+                    evidence: r.get(2)?,
+                })
+            })
+            .map_err(err("listing event links"))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(err("reading an event link"))
+    }
+
     fn event_stories(&self) -> Result<Vec<(u64, u64)>> {
         let mut stmt = self
             .conn
@@ -590,11 +633,18 @@ mod tests {
                 id: 1,
                 record: "{}".into(),
             }],
-            events: vec![EventRow {
-                id: 1,
-                story: 1,
-                evidence: "null".into(),
-            }],
+            events: vec![
+                EventRow {
+                    id: 1,
+                    story: 1,
+                    evidence: "null".into(),
+                },
+                EventRow {
+                    id: 2,
+                    story: 2,
+                    evidence: "null".into(),
+                },
+            ],
             copies: vec![CopyRow {
                 copy: 2,
                 origin: 1,
@@ -605,8 +655,31 @@ mod tests {
             boilerplate: vec![("x.com".into(), 7), ("x.com".into(), 7)],
             boilerplate_since: vec![("x.com".into(), 7, 2)],
             follow_matches: Vec::new(),
+            // Event 2 linked to event 1 when it settled and moved to its story, in the batch
+            // that created it.
+            links: vec![
+                LinkRow {
+                    event: 1,
+                    linked: None,
+                    evidence: "null".into(),
+                },
+                LinkRow {
+                    event: 2,
+                    linked: Some(1),
+                    evidence: "{}".into(),
+                },
+            ],
+            moves: vec![(2, 1)],
         };
         s.write_batch(&batch).unwrap();
+        assert_eq!(s.event_links().unwrap(), batch.links);
+        assert_eq!(s.event_stories().unwrap(), vec![(1, 1), (2, 1)]);
+        {
+            use crate::read::ReadQueries;
+            assert_eq!(s.event_root(2).unwrap(), 1);
+            assert_eq!(s.event_root(1).unwrap(), 1);
+            assert_eq!(s.event_root(7).unwrap(), 7);
+        }
         assert_eq!(s.article_count().unwrap(), 2);
         assert_eq!(s.article_by_id("b").unwrap().unwrap().seq, 2);
         assert_eq!(s.article(1).unwrap().unwrap().id, "a");

@@ -456,9 +456,11 @@ fn cluster_gold(
         engine.ingest_batch(chunk.iter().map(|r| r.raw.clone()).collect(), &mut summary)?;
     }
     let secs = started.elapsed().as_secs_f64();
+    // Scored as the export says: an event linked to events in other languages is its group.
+    let roots = nuntius_engine::view::link_roots(&engine.store().event_links()?);
     let mut pred: HashMap<String, u64> = HashMap::new();
     engine.store().for_each_article(&mut |a| {
-        pred.insert(a.id, a.event);
+        pred.insert(a.id, roots.get(&a.event).copied().unwrap_or(a.event));
     })?;
     let gold: Vec<(usize, usize, usize)> = {
         let mut gid: BTreeMap<&str, usize> = BTreeMap::new();
@@ -1102,6 +1104,7 @@ fn eval_stories(
                 .is_ok_and(|d| d.new_story && d.continues.is_some())
         })
         .count();
+    let roots = nuntius_engine::view::link_roots(&store.event_links()?);
     let mut placed: BTreeMap<String, Placed> = BTreeMap::new();
     store.for_each_article(&mut |a| {
         let story = story_of.get(&a.event).copied().unwrap_or(a.event);
@@ -1109,7 +1112,7 @@ fn eval_stories(
             a.id,
             Placed {
                 story,
-                event: a.event,
+                event: roots.get(&a.event).copied().unwrap_or(a.event),
                 day: a.day,
             },
         );

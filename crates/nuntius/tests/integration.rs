@@ -1,6 +1,7 @@
 //! End-to-end tests of the `nuntius` binary on the shipped example articles, compiled into one
 //! test binary to keep link time down.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -850,4 +851,131 @@ fn the_copy_evidence_names_the_basis_of_its_direction() {
         "{:?}",
         copies("orig")
     );
+}
+
+/// Twelve happenings, one every three days, each reported twice in five languages: English,
+/// French and Italian in the morning of one day, German and Spanish in the evening of the next
+/// (so one happening forms two events). Headlines written for this test.
+fn multilingual_jsonl() -> String {
+    const TEMPLATES: [[&str; 5]; 4] = [
+        [
+            "Floods in {p} force {n} families from their homes",
+            "{p}: schwere Regenfälle, Behörden bringen {n} Familien in Sicherheit",
+            "Pluies torrentielles : {n} familles évacuées à {p}",
+            "Temporal en {p}: evacuadas {n} familias por el agua",
+            "Maltempo, a {p} evacuate {n} famiglie",
+        ],
+        [
+            "Police in {p} arrest {n} people after a night of protests",
+            "Nach Krawallen in {p}: {n} Festnahmen",
+            "Manifestations à {p} : {n} interpellations dans la nuit",
+            "Disturbios en {p} acaban con {n} detenidos",
+            "Scontri a {p}, {n} fermati durante la notte",
+        ],
+        [
+            "A fire at a warehouse near {p} burned for {n} hours",
+            "Großbrand bei {p}: Feuerwehr {n} Stunden im Einsatz",
+            "Près de {p}, un entrepôt part en fumée pendant {n} heures",
+            "Arde una nave industrial junto a {p} durante {n} horas",
+            "Rogo in un capannone alle porte di {p}, {n} ore di fiamme",
+        ],
+        [
+            "Train drivers in {p} will strike for {n} days from Monday",
+            "Bahnstreik in {p}: {n} Tage Stillstand ab Montag",
+            "Grève des trains à {p} : {n} jours de perturbations dès lundi",
+            "Huelga ferroviaria en {p}: {n} días sin trenes desde el lunes",
+            "Treni fermi a {p} per {n} giorni da lunedì",
+        ],
+    ];
+    const LANGS: [&str; 5] = ["en", "de", "fr", "es", "it"];
+    const UPDATE: [&str; 5] = [
+        " (update)",
+        " (Update)",
+        " (mise à jour)",
+        " (actualización)",
+        " – aggiornamento",
+    ];
+    const PLACES: [&str; 6] = ["Lagos", "Sydney", "Lima", "Nairobi", "Manila", "Dakar"];
+    let mut out = String::new();
+    for h in 0..12usize {
+        for copy in 0..2usize {
+            for (l, lang) in LANGS.iter().enumerate() {
+                let mut title = TEMPLATES[h % 4][l]
+                    .replace("{p}", PLACES[h % 6])
+                    .replace("{n}", &(3 + 7 * h).to_string());
+                if copy == 1 {
+                    title.push_str(UPDATE[l]);
+                }
+                let line = serde_json::json!({
+                    "id": format!("h{h}-{lang}-{copy}"),
+                    "lang": lang,
+                    "title": title,
+                    "date": format!(
+                        "2022-03-{:02}T{:02}:00:00Z",
+                        1 + 3 * h + l % 2,
+                        8 + 12 * (l % 2) + copy
+                    ),
+                });
+                out.push_str(&format!("{line}\n"));
+            }
+        }
+    }
+    out
+}
+
+// Issue "stories": events in several languages that report one happening are linked once they
+// settle, and the links survive restarts and batch sizes like everything else.
+#[test]
+#[allow(clippy::unwrap_used)]
+fn events_linked_across_languages_are_the_same_in_daily_runs() {
+    if !model_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = multilingual_jsonl();
+    let lines: Vec<&str> = jsonl.split_inclusive('\n').collect();
+    let whole = ingest_in_runs(dir.path(), "whole", &lines, &[], "transformer", &[]);
+    let daily = ingest_in_runs(
+        dir.path(),
+        "daily",
+        &lines,
+        &[13, 41, 70, 97],
+        "transformer",
+        &[],
+    );
+    let batch = ["--batch", "7"];
+    let batched = ingest_in_runs(dir.path(), "b7", &lines, &[55], "transformer", &batch);
+    assert_eq!(whole, daily, "five runs");
+    assert_eq!(whole, batched, "--batch 7");
+    let store = nuntius_store::SqliteStore::open(&dir.path().join("whole/nuntius.sqlite")).unwrap();
+    let mut happenings: HashMap<u64, Vec<String>> = HashMap::new();
+    nuntius_store::Store::for_each_article(&store, &mut |a| {
+        let h = a.id.split('-').next().unwrap_or_default().to_string();
+        happenings.entry(a.event).or_default().push(h);
+    })
+    .unwrap();
+    let links = nuntius_store::Store::event_links(&store).unwrap();
+    let linked: Vec<(u64, u64)> = links
+        .iter()
+        .filter_map(|l| l.linked.map(|to| (l.event, to)))
+        .collect();
+    assert!(linked.len() >= 6, "{links:?}");
+    // A link joins two events that report one happening.
+    for (a, b) in &linked {
+        let shared = happenings[a].iter().any(|h| happenings[b].contains(h));
+        assert!(
+            shared,
+            "events {a} and {b} report different happenings: {happenings:?}"
+        );
+    }
+    // The export names the linked group: the happening's two events under one id.
+    let events: std::collections::BTreeSet<u64> = whole
+        .iter()
+        .map(|r| {
+            serde_json::from_str::<Value>(r).unwrap()["event"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(events.len() + linked.len(), happenings.len(), "{events:?}");
 }
