@@ -12,6 +12,9 @@ use crate::admit::IngestLimits;
 /// The config file's name inside a data dir.
 pub const CONFIG_FILE: &str = "nuntius.toml";
 
+/// The longest active window (a century).
+pub const MAX_WINDOW_DAYS: i64 = 36_500;
+
 /// Which embedding signal the engine uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -199,6 +202,35 @@ impl Default for CrawlSettings {
     }
 }
 
+/// `[cluster]`: how articles are grouped into events and stories.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClusterSettings {
+    /// The active window, in days of publication time: an event none of whose articles was
+    /// placed within this many days of the latest date seen leaves memory (it stays in the
+    /// store, in search and in every view). 0 keeps every event in memory. Changing it on a
+    /// data dir applies from the next open on; decisions already stored stay.
+    pub window_days: i64,
+}
+
+impl Default for ClusterSettings {
+    fn default() -> ClusterSettings {
+        ClusterSettings {
+            window_days: nuntius_cluster::Params::default().window_days,
+        }
+    }
+}
+
+impl ClusterSettings {
+    /// The clusterer's parameters for an engine with or without embeddings.
+    pub fn params(&self, embeddings: bool) -> nuntius_cluster::Params {
+        nuntius_cluster::Params {
+            window_days: self.window_days,
+            ..nuntius_cluster::Params::for_encoder(embeddings)
+        }
+    }
+}
+
 /// Everything resolved.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -206,6 +238,7 @@ pub struct Settings {
     pub encoder: EncoderSetting,
     pub ingest: IngestSettings,
     pub limits: LimitSettings,
+    pub cluster: ClusterSettings,
     pub serve: ServeSettings,
     pub follow: FollowSettings,
     pub crawl: CrawlSettings,
@@ -304,6 +337,11 @@ impl Settings {
                 return Err(format!("`{name}` must be at least 1"));
             }
         }
+        if !(0..=MAX_WINDOW_DAYS).contains(&self.cluster.window_days) {
+            return Err(format!(
+                "`cluster.window_days` is 0 (no window) to {MAX_WINDOW_DAYS}"
+            ));
+        }
         if self.ingest.batch > crate::engine::MAX_BATCH {
             return Err(format!(
                 "`ingest.batch` is at most {}",
@@ -392,6 +430,13 @@ mod tests {
         assert_eq!(s.limits.max_text_chars, 5000);
         assert_eq!(s.limits.max_entities, LimitSettings::default().max_entities);
         assert_eq!(s.serve, ServeSettings::default());
+        let s = Settings::from_toml("[cluster]\nwindow_days = 0\n").unwrap();
+        assert_eq!(s.cluster.params(true).window_days, 0);
+        assert!(s.cluster.params(true).link_languages);
+        assert_eq!(
+            Settings::default().cluster.params(false),
+            nuntius_cluster::Params::default()
+        );
     }
 
     #[test]
@@ -407,6 +452,8 @@ mod tests {
             ("encoder = \"bert\"", "bert"),
             ("[follow]\nwebhook_attempts = 9", "follow.webhook_attempts"),
             ("[follow]\nbackoff = 1", "backoff"),
+            ("[cluster]\nwindow_days = -1", "cluster.window_days"),
+            ("[cluster]\nwindow = 9", "window"),
         ] {
             let e = Settings::from_toml(text).unwrap_err();
             assert!(e.contains(says), "{text}: {e}");

@@ -309,10 +309,11 @@ impl App {
             let s = shared.clone();
             let embedder = config.embedder.clone();
             let limits = config.settings.limits.ingest_limits();
+            let params = config.settings.cluster.params(embedder.is_some());
             Some(
                 std::thread::Builder::new()
                     .name("nuntius-writer".into())
-                    .spawn(move || writer_loop(&s, rx, embedder, limits))
+                    .spawn(move || writer_loop(&s, rx, embedder, params, limits))
                     .map_err(ServerError::io("cannot start the writer thread"))?,
             )
         } else {
@@ -412,10 +413,10 @@ fn writer_loop(
     shared: &Shared,
     rx: mpsc::Receiver<WriteJob>,
     embedder: Option<Arc<dyn TextEmbedder>>,
+    params: nuntius_cluster::Params,
     limits: nuntius_engine::IngestLimits,
 ) {
     let path = store_path(&shared.data_dir);
-    let params = nuntius_cluster::Params::for_encoder(embedder.is_some());
     let opened = SqliteStore::open(&path)
         .map_err(|e| e.to_string())
         .and_then(|store| {

@@ -14,7 +14,6 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
-use nuntius_cluster::Params;
 use nuntius_engine::datadir::{store_path, WriterLock};
 use nuntius_engine::settings::{config_path, load_embedder, EncoderSetting, Settings};
 use nuntius_engine::{view, Engine, IngestSummary};
@@ -36,6 +35,10 @@ struct Cli {
     config: Option<PathBuf>,
     #[command(flatten)]
     limits: LimitArgs,
+    /// The active window in days of publication time (0: none): events older than this behind
+    /// the latest date leave memory, not the store (`[cluster]` of the config file).
+    #[arg(long, global = true, env = "NUNTIUS_WINDOW_DAYS")]
+    window_days: Option<i64>,
     /// Where the store lives.
     #[arg(
         long,
@@ -237,6 +240,7 @@ fn resolve_settings(cli: &Cli) -> Result<Settings> {
     set(&mut s.limits.max_file_bytes, l.max_file_bytes);
     set(&mut s.limits.max_text_chars, l.max_text_chars);
     set(&mut s.limits.max_entities, l.max_entities);
+    set(&mut s.cluster.window_days, cli.window_days);
     match &cli.command {
         Command::Ingest { batch, .. } => set(&mut s.ingest.batch, *batch),
         Command::Serve {
@@ -635,7 +639,7 @@ fn open_engine(data_dir: &Path, settings: &Settings) -> Result<Engine> {
     let store = SqliteStore::open(&store_path(data_dir))?;
     let index = SearchIndex::open(&index_path(data_dir))?;
     let embedder = load_embedder(settings.encoder)?;
-    Engine::open(Box::new(store), Params::for_encoder(embedder.is_some()))?
+    Engine::open(Box::new(store), settings.cluster.params(embedder.is_some()))?
         .with_embedder(embedder)
         .with_limits(settings.limits.ingest_limits())
         .with_search(index)
