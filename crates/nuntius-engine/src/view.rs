@@ -120,7 +120,7 @@ impl Snapshot {
                 (e, v[(v.len() - 1) / 2])
             })
             .collect();
-        let mut snap = Snapshot::from_parts(
+        let snap = Snapshot::from_parts(
             articles,
             entities,
             event_story,
@@ -128,8 +128,37 @@ impl Snapshot {
             copies_from,
             event_day,
         );
-        snap.event_root = link_roots(&store.event_links()?);
-        Ok(snap)
+        Ok(snap.with_links(link_roots(&store.event_links()?)))
+    }
+
+    /// Sets the linked groups (`event_root`) and gives each linked event the headlines of the
+    /// events it is linked with, one per language it lacks (the events in id order).
+    pub fn with_links(mut self, roots: BTreeMap<u64, u64>) -> Snapshot {
+        let mut groups: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+        for (e, r) in &roots {
+            groups.entry(*r).or_default().push(*e);
+        }
+        for members in groups.values() {
+            let own: Vec<(u64, (String, String))> = members
+                .iter()
+                .filter_map(|e| {
+                    let first = self.event_headlines.get(e)?.first()?.clone();
+                    Some((*e, first))
+                })
+                .collect();
+            for e in members {
+                let Some(list) = self.event_headlines.get_mut(e) else {
+                    continue;
+                };
+                for (other, (lang, title)) in &own {
+                    if other != e && !list.iter().any(|(l, _)| l == lang) {
+                        list.push((lang.clone(), title.clone()));
+                    }
+                }
+            }
+        }
+        self.event_root = roots;
+        self
     }
 
     /// A snapshot of the given rows, deriving what the views compute from them: continued
@@ -634,4 +663,79 @@ pub struct StorySummary {
     pub sources: usize,
     pub independent_sources: usize,
     pub top_entities: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn article(seq: u64, event: u64, lang: &str, title: &str) -> ArticleRow {
+        ArticleRow {
+            seq,
+            id: format!("a{seq}"),
+            title: title.into(),
+            lang: Some(lang.into()),
+            event,
+            features: "{}".into(),
+            evidence: "null".into(),
+            entities: "[]".into(),
+            ..ArticleRow::default()
+        }
+    }
+
+    #[test]
+    fn linked_events_share_an_id_and_lend_their_headlines() {
+        let articles = vec![
+            article(
+                1,
+                1,
+                "en",
+                "Floods in Lagos force 40 families from their homes",
+            ),
+            article(
+                2,
+                2,
+                "de",
+                "Lagos: Behörden bringen 40 Familien in Sicherheit",
+            ),
+            article(3, 3, "de", "Bahnstreik in Lima"),
+        ];
+        let stories: BTreeMap<u64, u64> = [(1, 1), (2, 1), (3, 2)].into_iter().collect();
+        let snap = Snapshot::from_parts(
+            articles,
+            BTreeMap::new(),
+            stories,
+            BTreeMap::new(),
+            CopiesFrom::new(),
+            BTreeMap::new(),
+        );
+        let rows = [
+            LinkRow {
+                event: 1,
+                linked: None,
+                evidence: "null".into(),
+            },
+            LinkRow {
+                event: 2,
+                linked: Some(1),
+                evidence: "{}".into(),
+            },
+        ];
+        let snap = snap.with_links(link_roots(&rows));
+        let of = |seq: u64| snap.event_of(snap.article(seq).expect("article"));
+        assert_eq!((of(1), of(2), of(3)), (1, 1, 3));
+        let langs = |e: u64| -> Vec<String> {
+            snap.event_headlines[&e]
+                .iter()
+                .map(|(l, _)| l.clone())
+                .collect()
+        };
+        assert_eq!(langs(1), ["en", "de"]);
+        assert_eq!(langs(2), ["de", "en"]);
+        assert_eq!(langs(3), ["de"]);
+        assert_eq!(
+            snap.event_headline(2),
+            Some("Lagos: Behörden bringen 40 Familien in Sicherheit")
+        );
+    }
 }

@@ -206,7 +206,7 @@ fn snapshot_of(
         }
     }
     let copies_from = nuntius_engine::view::copies_by_copy(copies);
-    let mut snap = Snapshot::from_parts(
+    let snap = Snapshot::from_parts(
         articles,
         entities,
         event_story,
@@ -214,13 +214,15 @@ fn snapshot_of(
         copies_from,
         event_day,
     );
+    let mut roots = BTreeMap::new();
     for e in &events {
         let root = store.event_root(*e)?;
         if root != *e {
-            snap.event_root.insert(*e, root);
+            roots.insert(*e, root);
+            roots.insert(root, root);
         }
     }
-    Ok(snap)
+    Ok(snap.with_links(roots))
 }
 
 fn day_of(snap: &Snapshot, a: &ArticleRow) -> Option<i64> {
