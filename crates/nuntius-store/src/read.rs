@@ -7,12 +7,13 @@
 
 use rusqlite::{params, params_from_iter, OptionalExtension, Row};
 
+use crate::sqlite::article_from_row;
 use crate::{ArticleRow, CopyRow, EntityRow, EventRow, Result, SqliteStore, StoreError};
 
 /// Columns of an article without its text and features.
-const BRIEF_COLUMNS: &str = "a.seq, a.id, a.path, a.record, a.url, a.title, '' AS text, a.lang, a.published, a.published_from, a.day, a.source, a.cited_source, a.content_hash, a.duplicate_of, a.event, '' AS features, a.evidence, a.entities";
+const BRIEF_COLUMNS: &str = "a.seq, a.id, a.path, a.record, a.url, a.title, '' AS text, a.lang, a.published, a.published_from, a.day, a.source, a.cited_source, a.content_hash, a.duplicate_of, a.event, '' AS features, a.evidence, a.entities, a.placed";
 /// Every column of an article.
-const FULL_COLUMNS: &str = "a.seq, a.id, a.path, a.record, a.url, a.title, a.text, a.lang, a.published, a.published_from, a.day, a.source, a.cited_source, a.content_hash, a.duplicate_of, a.event, a.features, a.evidence, a.entities";
+const FULL_COLUMNS: &str = "a.seq, a.id, a.path, a.record, a.url, a.title, a.text, a.lang, a.published, a.published_from, a.day, a.source, a.cited_source, a.content_hash, a.duplicate_of, a.event, a.features, a.evidence, a.entities, a.placed";
 
 /// Articles whose story is `?1`: the events filed under the story, plus the event numbered like the
 /// story when it has no event row (a story is named after its first event).
@@ -73,31 +74,6 @@ pub trait ReadQueries {
 
 fn err(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |source| StoreError::Sqlite { context, source }
-}
-
-fn article_from_row(r: &Row<'_>) -> rusqlite::Result<ArticleRow> {
-    Ok(ArticleRow {
-        seq: r.get::<_, i64>(0)? as u64,
-        id: r.get(1)?,
-        path: r.get(2)?,
-        record: r.get::<_, Option<i64>>(3)?.map(|v| v as u64),
-        url: r.get(4)?,
-        title: r.get(5)?,
-        text: r.get(6)?,
-        lang: r.get(7)?,
-        published: r.get(8)?,
-        published_from: r.get(9)?,
-        day: r.get(10)?,
-        source: r.get(11)?,
-        cited_source: r.get(12)?,
-        content_hash: r.get::<_, i64>(13)? as u64,
-        duplicate_of: r.get::<_, Option<i64>>(14)?.map(|v| v as u64),
-        event: r.get::<_, i64>(15)? as u64,
-        features: r.get(16)?,
-        evidence: r.get(17)?,
-        entities: r.get(18)?,
-        placed: None,
-    })
 }
 
 fn copy_from_row(r: &Row<'_>) -> rusqlite::Result<CopyRow> {
