@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 mod lang;
+mod rng;
 pub use lang::language_code;
+pub use rng::SplitMix64;
 
 /// One record as a reader found it, before any analysis.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -12,6 +12,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use nuntius_model::SplitMix64;
 use nuntius_search::{SearchDoc, SearchIndex, SearchQuery};
 
 struct Args {
@@ -47,23 +48,16 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
-/// A small deterministic generator (SplitMix64), so runs are comparable.
-struct Rng(u64);
+/// A seeded generator (runs are comparable) with ranks skewed towards small ones, like word
+/// frequencies.
+struct Rng(SplitMix64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        self.0.below(n)
     }
-    /// Skewed towards small indices, like word frequencies.
     fn zipf(&mut self, n: usize) -> usize {
-        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
+        let u = (self.0.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
         ((n as f64).powf(u) as usize).saturating_sub(1).min(n - 1)
     }
 }
@@ -170,7 +164,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse_args()?;
-    let mut rng = Rng(42);
+    let mut rng = Rng(SplitMix64(42));
     let pool = match &args.articles {
         Some(path) => read_articles(path)?,
         None => Vec::new(),

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use nuntius_engine::datadir::WriterLock;
+use nuntius_model::SplitMix64;
 use nuntius_store::read::ReadQueries;
 
 use crate::app::{App, AppConfig};
@@ -89,23 +90,6 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// A small deterministic generator (SplitMix64), so runs pick the same stories and queries.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 /// Opens `data_dir` read-only, serves it on a loopback port and measures story pages, story list
 /// pages and searches. If no writer holds the data dir, articles missing from the search index are
 /// indexed first (and counted in the report).
@@ -133,7 +117,7 @@ pub fn bench_serve(data_dir: &Path, options: &BenchOptions) -> Result<BenchRepor
             data_dir.display()
         )));
     }
-    let mut rng = Rng(options.seed);
+    let mut rng = SplitMix64(options.seed);
     let stories: Vec<u64> = (0..options.requests)
         .map(|_| catalog.stories[rng.below(catalog.stories.len())].stat.story)
         .collect();
@@ -202,7 +186,7 @@ pub fn bench_serve(data_dir: &Path, options: &BenchOptions) -> Result<BenchRepor
 /// One or two title words of random stored articles.
 fn sample_queries(
     app: &App,
-    rng: &mut Rng,
+    rng: &mut SplitMix64,
     n: usize,
     max_seq: u64,
 ) -> Result<Vec<String>, ServerError> {

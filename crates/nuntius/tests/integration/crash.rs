@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::{nuntius, repo_root};
+use nuntius_model::SplitMix64;
 
 /// Kill points, articles and seed of a run.
 struct Plan {
@@ -46,22 +47,10 @@ impl Plan {
     }
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // splitmix64
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// A moment in `0..span`.
-    fn moment(&mut self, span: Duration) -> Duration {
-        let ms = span.as_millis().max(1) as u64;
-        Duration::from_millis(self.next() % ms)
-    }
+/// A moment in `0..span`, from the seeded generator.
+fn moment(rng: &mut SplitMix64, span: Duration) -> Duration {
+    let ms = span.as_millis().max(1) as u64;
+    Duration::from_millis(rng.next_u64() % ms)
 }
 
 fn nuntius_cmd(data: &Path) -> Command {
@@ -162,10 +151,10 @@ fn ingest_killed_at_random_points_loses_and_doubles_nothing() {
     assert_eq!(check_store(&whole, "uninterrupted"), expected);
 
     let data = tmp.path().join("killed");
-    let mut rng = Rng(plan.seed);
+    let mut rng = SplitMix64(plan.seed);
     let mut killed_running = 0;
     for point in 0..plan.points {
-        let at = rng.moment(span);
+        let at = moment(&mut rng, span);
         let mut child = nuntius_cmd(&data)
             .arg("ingest")
             .arg(&input)
@@ -359,10 +348,10 @@ fn serve_killed_under_concurrent_posts_keeps_every_acknowledged_article() {
     assert_eq!(check_store(&data, "uninterrupted"), expected);
     std::fs::remove_dir_all(&data).expect("clear data dir");
 
-    let mut rng = Rng(plan.seed);
+    let mut rng = SplitMix64(plan.seed);
     let acked = Arc::new(Mutex::new(BTreeSet::new()));
     for point in 0..plan.points {
-        let at = rng.moment(span);
+        let at = moment(&mut rng, span);
         let mut server = start_server(&data);
         let addr = server.addr.clone();
         let posting = {
