@@ -91,9 +91,21 @@ pub fn copies_by_copy(rows: impl IntoIterator<Item = CopyRow>) -> CopiesFrom {
 }
 
 impl Snapshot {
+    /// Every article (without its stored features, which no view reads) and what the views
+    /// derive from them.
     pub fn load(store: &dyn Store) -> Result<Snapshot> {
+        Snapshot::load_with(store, true)
+    }
+
+    /// The same without the articles' texts: for a pass that reads each article whole from the
+    /// store as it goes (the export), so the texts are never all held at once.
+    pub fn load_without_text(store: &dyn Store) -> Result<Snapshot> {
+        Snapshot::load_with(store, false)
+    }
+
+    fn load_with(store: &dyn Store, text: bool) -> Result<Snapshot> {
         let mut articles = Vec::new();
-        store.for_each_article(&mut |a| articles.push(a))?;
+        store.for_each_article_brief(text, &mut |a| articles.push(a))?;
         let mut entities = BTreeMap::new();
         for e in store.entities()? {
             let rec: EntityRecord = serde_json::from_str(&e.record)

@@ -172,6 +172,9 @@ pub trait Store: follows::FollowStore {
     fn write_batch(&mut self, batch: &Batch) -> Result<()>;
     /// Calls `f` with every article in arrival order.
     fn for_each_article(&self, f: &mut dyn FnMut(ArticleRow)) -> Result<()>;
+    /// The same without the stored features (empty), and without the text unless `text`: what
+    /// the read-side views hold of every article.
+    fn for_each_article_brief(&self, text: bool, f: &mut dyn FnMut(ArticleRow)) -> Result<()>;
     fn article(&self, seq: u64) -> Result<Option<ArticleRow>>;
     fn article_by_id(&self, id: &str) -> Result<Option<ArticleRow>>;
     fn entities(&self) -> Result<Vec<EntityRow>>;

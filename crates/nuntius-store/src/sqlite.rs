@@ -105,6 +105,22 @@ impl SqliteStore {
         Self::init(conn, ":memory:")
     }
 
+    /// Calls `f` with every article in arrival order, selecting `columns` (the article
+    /// columns, some replaced by empty values).
+    fn each_article(&self, columns: &str, f: &mut dyn FnMut(ArticleRow)) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT {columns} FROM articles ORDER BY seq"))
+            .map_err(err("listing articles"))?;
+        let rows = stmt
+            .query_map([], article_from_row)
+            .map_err(err("listing articles"))?;
+        for row in rows {
+            f(row.map_err(err("reading an article"))?);
+        }
+        Ok(())
+    }
+
     /// The connection, for the read-side queries in `read.rs` and the follows.
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
@@ -339,19 +355,14 @@ impl Store for SqliteStore {
     }
 
     fn for_each_article(&self, f: &mut dyn FnMut(ArticleRow)) -> Result<()> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!(
-                "SELECT {ARTICLE_COLUMNS} FROM articles ORDER BY seq"
-            ))
-            .map_err(err("listing articles"))?;
-        let rows = stmt
-            .query_map([], article_from_row)
-            .map_err(err("listing articles"))?;
-        for row in rows {
-            f(row.map_err(err("reading an article"))?);
-        }
-        Ok(())
+        self.each_article(ARTICLE_COLUMNS, f)
+    }
+
+    fn for_each_article_brief(&self, text: bool, f: &mut dyn FnMut(ArticleRow)) -> Result<()> {
+        let columns = ARTICLE_COLUMNS
+            .replace(" features,", " '' AS features,")
+            .replace(" text,", if text { " text," } else { " '' AS text," });
+        self.each_article(&columns, f)
     }
 
     fn article(&self, seq: u64) -> Result<Option<ArticleRow>> {

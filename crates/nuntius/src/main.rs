@@ -403,16 +403,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
             text,
         } => {
             let store = open_store(&cli.data_dir)?;
-            let snap = view::Snapshot::load(&store)?;
+            // The views' state without texts; each article is then read whole as it is written.
+            let snap = view::Snapshot::load_without_text(&store)?;
             let mut out = io::BufWriter::new(io::stdout().lock());
-            for a in &snap.articles {
-                let mut record = snap.export_record(a);
+            let mut failed: Option<anyhow::Error> = None;
+            nuntius_store::Store::for_each_article(&store, &mut |a| {
+                if failed.is_some() {
+                    return;
+                }
+                let mut record = snap.export_record(&a);
                 if !text {
                     if let Some(o) = record.as_object_mut() {
                         o.remove("text");
                     }
                 }
-                writeln!(out, "{}", serde_json::to_string(&record)?)?;
+                let line = serde_json::to_string(&record).map_err(anyhow::Error::from);
+                if let Err(e) = line.and_then(|l| writeln!(out, "{l}").map_err(anyhow::Error::from))
+                {
+                    failed = Some(e);
+                }
+            })?;
+            if let Some(e) = failed {
+                return Err(e);
             }
             out.flush()?;
             Ok(ExitCode::SUCCESS)
