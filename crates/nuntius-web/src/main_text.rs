@@ -21,6 +21,8 @@ struct Stats {
     /// Block-level element: paragraphs break around it.
     block: bool,
     junk: bool,
+    /// A short line with a date or a clock time lies below (outside boilerplate).
+    stamped: bool,
 }
 
 const BLOCK: &[&str] = &[
@@ -651,6 +653,7 @@ fn compute_stats(dom: &Dom, relaxed: bool) -> Vec<Stats> {
         if let NodeKind::Text(t) = &node.kind {
             let c = count_chars(t);
             stats[id].chars = c;
+            stats[id].stamped = c > 0 && c <= STAMP_MAX_CHARS && is_timestamp_line(t);
             if in_link[id] {
                 stats[id].link_chars = c;
             } else if c > 0 && !t.is_ascii() {
@@ -659,6 +662,7 @@ fn compute_stats(dom: &Dom, relaxed: bool) -> Vec<Stats> {
         }
         let (c, l, k) = (stats[id].chars, stats[id].link_chars, stats[id].cjk_chars);
         let p = node.parent as usize;
+        stats[p].stamped |= stats[id].stamped;
         stats[p].chars += c;
         stats[p].link_chars += l;
         stats[p].cjk_chars += k;
@@ -822,7 +826,15 @@ fn with_content_siblings(dom: &Dom, stats: &[Stats], top: NodeId) -> Vec<NodeId>
         }
         let node = &dom.nodes[sib as usize];
         let density = s.link_chars as f32 / s.chars as f32;
-        let keep = if final_score(dom, stats, sib as usize) >= threshold {
+        // Comment threads and teaser lists beside the article can score as well as
+        // a short story; blocks of the chosen root's own template are more of the
+        // article (step-by-step pages, bodies split by pictures and advertisements).
+        let keep = if is_record_list(dom, stats, sib) {
+            false
+        } else if (same_template(node, &dom.nodes[top as usize])
+            && density < SAME_TEMPLATE_MAX_LINKS)
+            || final_score(dom, stats, sib as usize) >= threshold
+        {
             true
         } else if node.tag() == "p" {
             (s.chars > 80 && density < 0.25) || (density == 0.0 && ends_sentence(dom, sib))
@@ -1111,6 +1123,97 @@ fn is_boilerplate_line(text: &str) -> bool {
     BOILERPLATE_LINE_WORDS.iter().any(|w| lower.contains(w))
 }
 
+/// Siblings of the chosen root's template join the region when links are under this
+/// share of their text.
+const SAME_TEMPLATE_MAX_LINKS: f32 = 0.25;
+
+/// A line this short (non-whitespace characters) holding a date or a clock time is a
+/// post's or teaser's timestamp ("ss (gość) 07.01.12, 19:16:26", "06:04 05.01.2012").
+const STAMP_MAX_CHARS: u32 = 60;
+
+fn is_timestamp_line(text: &str) -> bool {
+    has_clock_time(text) || crate::dates::date_in_text(text).is_some()
+}
+
+/// "19:16", "6:04": one or two digits, a colon, two digits, not inside a longer number.
+fn has_clock_time(text: &str) -> bool {
+    let b = text.as_bytes();
+    (1..b.len()).any(|i| {
+        b[i] == b':'
+            && b[i - 1].is_ascii_digit()
+            && !(i >= 3 && b[i - 2].is_ascii_digit() && b[i - 3].is_ascii_digit())
+            && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+            && b.get(i + 2).is_some_and(u8::is_ascii_digit)
+            && !b.get(i + 3).is_some_and(u8::is_ascii_digit)
+    })
+}
+
+/// Same tag and the same non-empty class: blocks made from one template.
+fn same_template(a: &crate::dom::Node, b: &crate::dom::Node) -> bool {
+    a.tag() == b.tag()
+        && a.attr(Attr::Class)
+            .is_some_and(|c| !c.trim().is_empty() && Some(c) == b.attr(Attr::Class))
+}
+
+/// This many records of one template, each with a timestamp line, make a list of
+/// posts or teasers (two are too common in articles: a pair of dated updates).
+const RECORD_LIST_MIN: usize = 3;
+/// Templates looked at per block: a page's record lists have few.
+const RECORD_LIST_MAX_TEMPLATES: usize = 8;
+/// Single-child wrappers looked through to reach the records.
+const RECORD_LIST_MAX_WRAPPERS: usize = 3;
+
+/// Is `id` (or the one block it wraps) a list of timestamped records of one template
+/// holding at least half its text: reader comments, "more on this story" teasers? Judged
+/// by structure, so it holds whatever language the class names are in.
+fn is_record_list(dom: &Dom, stats: &[Stats], id: NodeId) -> bool {
+    let mut id = id;
+    for _ in 0..=RECORD_LIST_MAX_WRAPPERS {
+        let s = stats[id as usize];
+        if !s.stamped || s.chars == 0 {
+            return false;
+        }
+        let node = &dom.nodes[id as usize];
+        let mut texty = node
+            .children
+            .iter()
+            .copied()
+            .filter(|&c| stats[c as usize].chars > 0 && !stats[c as usize].junk);
+        if let (Some(only), None) = (texty.next(), texty.next()) {
+            if dom.nodes[only as usize].tag().is_empty() {
+                return false;
+            }
+            id = only;
+            continue;
+        }
+        // (first record of a template, records, their characters).
+        let mut templates: Vec<(NodeId, usize, u32)> = Vec::new();
+        for &c in &node.children {
+            let (child, cs) = (&dom.nodes[c as usize], stats[c as usize]);
+            if !cs.stamped || cs.junk || child.tag().is_empty() {
+                continue;
+            }
+            match templates
+                .iter()
+                .position(|&(first, _, _)| same_template(&dom.nodes[first as usize], child))
+            {
+                Some(i) => {
+                    templates[i].1 += 1;
+                    templates[i].2 += cs.chars;
+                }
+                None if templates.len() < RECORD_LIST_MAX_TEMPLATES => {
+                    templates.push((c, 1, cs.chars))
+                }
+                None => {}
+            }
+        }
+        return templates
+            .iter()
+            .any(|&(_, records, chars)| records >= RECORD_LIST_MIN && chars * 2 >= s.chars);
+    }
+    false
+}
+
 /// Lists and blocks made mostly of links are navigation or "related" boxes.
 fn is_link_list(tag: &str, s: Stats) -> bool {
     matches!(tag, "ul" | "ol" | "div" | "section" | "table" | "dl")
@@ -1387,6 +1490,16 @@ mod tests {
         );
         let dom = parse(&html);
         assert_eq!(extract_main_text(&dom), vec![STORY, STORY, step]);
+    }
+
+    #[test]
+    fn clock_times_are_found_and_other_numbers_are_not() {
+        for t in ["19:16:26", "at 6:04 pm", "07.01.12, 19:16"] {
+            assert!(has_clock_time(t), "{t}");
+        }
+        for t in ["1:2", "ratio 100:25", "10:250 m", "Psalm 23", ":30"] {
+            assert!(!has_clock_time(t), "{t}");
+        }
     }
 
     #[test]

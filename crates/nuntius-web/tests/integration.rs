@@ -344,3 +344,62 @@ fn short_chinese_story_inside_a_menu_named_wrapper_is_not_lost() {
     let page = extract_page(html.as_bytes(), None, None).unwrap();
     assert_eq!(page.text, format!("{one}\n\n{two}"));
 }
+
+/// A sentence that counts as prose, for the extraction pages below.
+const STORY: &str =
+    "The story goes on here, with commas, clauses, and enough words to count as prose.";
+
+#[test]
+fn comment_thread_without_class_words_beside_the_story_is_dropped() {
+    // Regression: reader comments under non-English class names scored as a content
+    // sibling of a short story and were written out after it.
+    let comments: String = (0..5)
+        .map(|i| {
+            format!(
+                "<div class='wpis'><p class='kto'>reader{i} (guest) 30.12.11, 20:4{i}:22</p>\
+                 <div class='tresc'>I still think the council is wrong about the fares, number {i}.</div></div>"
+            )
+        })
+        .collect();
+    let html = format!(
+        "<html><body><div class='k1'><div class='tekst'><h1>Buses</h1>\
+         <p>{STORY}</p><p>{STORY}</p><p>{STORY}</p><p>{STORY}</p></div>\
+         <div class='opinie'>{comments}</div></div></body></html>"
+    );
+    let page = extract_page(html.as_bytes(), None, None).unwrap();
+    assert_eq!(
+        page.text,
+        format!("Buses\n\n{STORY}\n\n{STORY}\n\n{STORY}\n\n{STORY}")
+    );
+}
+
+#[test]
+fn steps_in_blocks_of_the_chosen_blocks_template_are_kept() {
+    // Regression: on step-by-step pages only the long first step was the article; the
+    // short steps after it, each in a block of the same template, were dropped.
+    let intro = "Making a small terrarium takes an hour, a glass cloche, some moss, and a plant that likes shade and damp air.";
+    let steps = [
+        "Soak the foam in water until it sinks to the bottom.",
+        "Dig a hole in the foam and set the plant into it.",
+        "Pin the moss around the foam so that none of it shows.",
+        "Lower the glass over the plant and tuck in the moss.",
+    ];
+    let rest: String = steps
+        .iter()
+        .map(|s| format!("<div class='step'><div class='text'><p>{s}</p></div></div>"))
+        .collect();
+    let html = format!(
+        "<html><body><div class='main-col'><div class='step'><div class='text'><p>{intro}</p><p>{STORY}</p></div></div>\
+         <div class='ad'><a href='/x'>Buy</a></div>{rest}</div>\
+         <div class='rail'><p>Sign up for more craft ideas in your inbox every week, free.</p></div></body></html>"
+    );
+    let page = extract_page(html.as_bytes(), None, None).unwrap();
+    assert_eq!(
+        page.text,
+        [intro, STORY]
+            .into_iter()
+            .chain(steps)
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    );
+}
