@@ -480,10 +480,20 @@ impl Snapshot {
                     .flatten()
                     .map(|(l, t)| (l.as_str(), t.as_str()))
                     .collect();
+                let linked: Vec<u64> = match self.event_root.get(&e) {
+                    Some(root) => self
+                        .event_root
+                        .iter()
+                        .filter(|(x, r)| *r == root && **x != e)
+                        .map(|(x, _)| *x)
+                        .collect(),
+                    None => Vec::new(),
+                };
                 let mut ev = json!({
                     "event": e,
                     "headline": self.event_headline(e),
                     "headlines": headlines,
+                    "linked": linked,
                     "date": day.map(|d| Published::from_day_number(d).to_iso()),
                     "articles": articles,
                 });

@@ -173,6 +173,8 @@ fn schemas() -> Value {
             "event": {"type": "integer"}, "date": nullable("string"),
             "articles": array_of(r("EventArticle")),
             "article_count": {"type": "integer"}, "more_articles": {"type": "integer"},
+            "linked": {"type": "array", "items": {"type": "integer"},
+                "description": "Events in other languages linked with this one: the same happening."},
             "why_in_story": evidence,
         }),
     );

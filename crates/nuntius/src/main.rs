@@ -978,6 +978,19 @@ fn print_story(detail: &serde_json::Value, why: bool) -> Result<()> {
             ev["date"].as_str().unwrap_or("undated"),
             ev["headline"].as_str().unwrap_or("")
         )?;
+        let linked: Vec<String> = ev["linked"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| format!("event {e}"))
+            .collect();
+        if !linked.is_empty() {
+            writeln!(
+                out,
+                "    the same happening in other languages: {}",
+                linked.join(", ")
+            )?;
+        }
         if why {
             if let Some(w) = ev.get("why_in_story") {
                 writeln!(out, "    why in this story: {}", compact_evidence(w))?;
