@@ -88,6 +88,7 @@ def main(out):
         goods(1, date="0000-00-00") + goods(1, date="9999-12-31") + goods(1, date="2022-02-30"),
         3,
         0,
+        3,
     )
     write("long_line.jsonl", goods(1) + '{"title": "' + "x" * 500_000 + '"}\n', 1, 1)
     write("long_text.jsonl", goods(1, text="parola " * 50_000), 1, 0, 1)

@@ -30,6 +30,9 @@ pub struct Analysis {
     pub body_terms: Vec<String>,
     /// Hashes of the body's lines, for cross-document boilerplate statistics.
     pub line_hashes: Vec<u64>,
+    /// The record's own date, when it gave one that is not a date nuntius reads (the article
+    /// is then dated by its other evidence, or undated).
+    pub unread_date: Option<String>,
 }
 
 /// Analyses one article. `is_source_boilerplate(hash)` says whether a line is known to repeat
@@ -63,6 +66,12 @@ pub fn analyze(raw: &RawArticle, is_source_boilerplate: &dyn Fn(u64) -> bool) ->
         .clone()
         .or_else(|| source::cited_source(body));
     let dated = dating::choose_date(raw, &lines);
+    let unread_date = raw
+        .date
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty() && nuntius_dates::parse_date(d).is_none())
+        .map(|d| d.chars().take(40).collect());
     let maker = terms::TermMaker::new(lang.as_deref());
     let body_terms = maker.terms(&text);
     let mentions = names::find_mentions(&title, &text, lang.as_deref());
@@ -89,6 +98,7 @@ pub fn analyze(raw: &RawArticle, is_source_boilerplate: &dyn Fn(u64) -> bool) ->
         title_given,
         body_terms,
         line_hashes,
+        unread_date,
     }
 }
 

@@ -530,6 +530,17 @@ impl Engine {
     ) -> Result<ArticleRow> {
         let seq = self.next_seq;
         self.next_seq += 1;
+        if let Some(d) = &a.unread_date {
+            summary.warnings.push(format!(
+                "{}: date {d:?} is not a date nuntius accepts (unreadable or out of range); {}",
+                location(raw),
+                if a.dated.is_some() {
+                    "dated from the page instead"
+                } else {
+                    "the article is undated"
+                }
+            ));
+        }
         let dropped = cap_mentions(&mut a.mentions, self.limits.max_entities);
         if dropped > 0 {
             summary.warnings.push(format!(
