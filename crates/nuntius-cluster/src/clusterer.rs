@@ -725,11 +725,17 @@ pub(crate) mod tests {
             window_days: 0,
             ..Params::with_embeddings()
         };
+        // The stream is out of date order: events settle long after the clock passed them.
+        let linking = Params {
+            link_late_days: 365,
+            ..Params::with_embeddings()
+        };
         for params in [
             Params::default(),
             Params::with_embeddings(),
             windowed,
             unbounded,
+            linking,
         ] {
             let live: Vec<Decision> = {
                 let mut c = Clusterer::new(params.clone());
@@ -795,7 +801,7 @@ pub(crate) mod tests {
             if params.window_days == 20 {
                 assert!(evictions > 0, "the small window evicted nothing");
             }
-            if params.link_languages {
+            if params.link_late_days > 100 {
                 assert!(links > 0, "no event linked across languages");
             }
         }

@@ -22,6 +22,27 @@ use nuntius_model::{ClusterId, Evidence, Signal};
 use crate::clusterer::Clusterer;
 use crate::features::Link;
 
+/// The events a linking round compares, with their ids ordered by latest day.
+struct Pool {
+    entries: BTreeMap<ClusterId, Entry>,
+    by_hi: Vec<(i64, ClusterId)>,
+}
+
+impl Pool {
+    /// The entries within `days` of `entry` (itself included), in (latest day, id) order.
+    fn near<'a>(
+        &'a self,
+        entry: &'a Entry,
+        days: i64,
+    ) -> impl Iterator<Item = (ClusterId, &'a Entry)> + 'a {
+        let from = self.by_hi.partition_point(|(hi, _)| *hi < entry.lo - days);
+        self.by_hi[from..].iter().filter_map(move |(_, id)| {
+            let x = self.entries.get(id)?;
+            entry.near(x, days).then_some((*id, x))
+        })
+    }
+}
+
 /// A dated, embedded event as the linking round sees it.
 struct Entry {
     lang: String,
@@ -77,17 +98,29 @@ impl Clusterer {
         if due.is_empty() {
             return;
         }
-        // Only events within reach of a due event's candidates (or theirs) are compared.
+        // Only events within reach of a recent due event's candidates (or theirs) are compared.
+        let (p_settle, late) = (p.link_settle_days, p.link_late_days);
         let reach = due
             .iter()
-            .filter_map(|e| self.events.get(e).and_then(|s| s.profile.days.first()))
+            .filter_map(|e| self.events.get(e))
+            .filter(|s| {
+                s.profile
+                    .days
+                    .last()
+                    .is_some_and(|hi| hi + p_settle + late >= clock)
+            })
+            .filter_map(|s| s.profile.days.first())
             .min()
-            .map_or(i64::MIN, |lo| lo - 2 * p.link_near_days);
+            .map_or(i64::MAX, |lo| lo - 2 * p.link_near_days);
         let pool = self.link_pool(reach);
         let mut groups = Groups::of(&self.links);
         let mut hubs: BTreeMap<ClusterId, f64> = BTreeMap::new();
         for event in due {
-            let (linked, evidence) = match pool.get(&event) {
+            // An event the clock left far behind before it settled (a gap in the stream, a
+            // store from before links) settles without looking: a week's events are compared,
+            // never the whole window.
+            let recent = |e: &Entry| e.hi + p_settle + late >= clock;
+            let (linked, evidence) = match pool.entries.get(&event).filter(|e| recent(e)) {
                 Some(entry) => self.best_link(event, entry, &pool, &groups, &mut hubs),
                 None => (None, None),
             };
@@ -110,7 +143,7 @@ impl Clusterer {
 
     /// Every dated event with an embedding whose latest day is `reach` or later, with its
     /// language-centred centroid.
-    fn link_pool(&self, reach: i64) -> BTreeMap<ClusterId, Entry> {
+    fn link_pool(&self, reach: i64) -> Pool {
         // Each language's mean embedding over the events in memory (an event counts for its
         // own language), summed in id order.
         let mut sums: BTreeMap<&str, (Vec<f64>, f64)> = BTreeMap::new();
@@ -173,7 +206,12 @@ impl Clusterer {
                 },
             );
         }
-        pool
+        let mut by_hi: Vec<(i64, ClusterId)> = pool.iter().map(|(id, e)| (e.hi, *id)).collect();
+        by_hi.sort_unstable();
+        Pool {
+            entries: pool,
+            by_hi,
+        }
     }
 
     /// The mean cosine of an event with its nearest events in other languages.
@@ -181,7 +219,7 @@ impl Clusterer {
         &self,
         event: ClusterId,
         entry: &Entry,
-        pool: &BTreeMap<ClusterId, Entry>,
+        pool: &Pool,
         hubs: &mut BTreeMap<ClusterId, f64>,
     ) -> f64 {
         if let Some(h) = hubs.get(&event) {
@@ -189,8 +227,8 @@ impl Clusterer {
         }
         let days = self.params.link_near_days;
         let mut cosines: Vec<f64> = pool
-            .iter()
-            .filter(|(id, x)| **id != event && x.lang != entry.lang && entry.near(x, days))
+            .near(entry, days)
+            .filter(|(id, x)| *id != event && x.lang != entry.lang)
             .map(|(_, x)| dot(&entry.vector, &x.vector))
             .collect();
         cosines.sort_by(|a, b| b.total_cmp(a));
@@ -209,17 +247,15 @@ impl Clusterer {
         &self,
         event: ClusterId,
         entry: &Entry,
-        pool: &BTreeMap<ClusterId, Entry>,
+        pool: &Pool,
         groups: &Groups,
         hubs: &mut BTreeMap<ClusterId, f64>,
     ) -> (Option<ClusterId>, Option<Evidence>) {
         let p = &self.params;
         let mut near: Vec<(f64, ClusterId)> = pool
-            .iter()
-            .filter(|(id, x)| {
-                **id != event && x.lang != entry.lang && entry.near(x, p.link_near_days)
-            })
-            .map(|(id, x)| (dot(&entry.vector, &x.vector), *id))
+            .near(entry, p.link_near_days)
+            .filter(|(id, x)| *id != event && x.lang != entry.lang)
+            .map(|(id, x)| (dot(&entry.vector, &x.vector), id))
             .collect();
         near.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
         near.truncate(p.link_candidates);
@@ -231,7 +267,7 @@ impl Clusterer {
         let own_langs = self.group_languages(groups, own_group);
         let mut best: Option<(Evidence, bool)> = None;
         for (cos, other) in near {
-            let Some(x) = pool.get(&other) else {
+            let Some(x) = pool.entries.get(&other) else {
                 continue;
             };
             let other_hub = self.hub(other, x, pool, hubs);
@@ -384,6 +420,8 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
 #[derive(Debug, Default)]
 pub(crate) struct Groups {
     parent: BTreeMap<ClusterId, ClusterId>,
+    /// Root → the group's events in id order (groups of two or more only).
+    members: BTreeMap<ClusterId, Vec<ClusterId>>,
 }
 
 impl Groups {
@@ -409,21 +447,18 @@ impl Groups {
         }
         let (keep, join) = (ra.min(rb), ra.max(rb));
         self.parent.insert(join, keep);
-        self.parent.entry(keep).or_insert(keep);
+        let moved = self.members.remove(&join).unwrap_or_else(|| vec![join]);
+        let list = self.members.entry(keep).or_insert_with(|| vec![keep]);
+        list.extend(moved);
+        list.sort_unstable();
     }
 
     /// The events under `root`, in id order (the root alone when it is in no group).
     pub(crate) fn members(&self, root: ClusterId) -> Vec<ClusterId> {
-        let mut out: Vec<ClusterId> = self
-            .parent
-            .keys()
-            .copied()
-            .filter(|e| self.root(*e) == root)
-            .collect();
-        if out.is_empty() {
-            out.push(root);
-        }
-        out
+        self.members
+            .get(&root)
+            .cloned()
+            .unwrap_or_else(|| vec![root])
     }
 }
 

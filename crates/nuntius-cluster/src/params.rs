@@ -83,6 +83,10 @@ pub struct Params {
     pub link_day_weight: f64,
     pub link_settle_days: i64,
     pub link_near_days: i64,
+    /// An event the clock has left more than this many days past settling before it settles
+    /// (a gap in the stream, a stream out of date order, a store from before links) settles
+    /// without being compared, so a round never compares the whole window.
+    pub link_late_days: i64,
 }
 
 impl Default for Params {
@@ -127,6 +131,7 @@ impl Default for Params {
             link_day_weight: 0.05,
             link_settle_days: 2,
             link_near_days: 2,
+            link_late_days: 7,
         }
     }
 }

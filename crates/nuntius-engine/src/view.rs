@@ -49,9 +49,10 @@ pub struct CopyOf {
 /// Copy relations by the copy's seq.
 pub type CopiesFrom = BTreeMap<u64, Vec<CopyOf>>;
 
-/// Event → the smallest event id it is linked with, through any chain of stored links, for
-/// every linked event.
-pub fn link_roots(rows: &[LinkRow]) -> BTreeMap<u64, u64> {
+/// Event → the smallest event id it is linked with, through any chain of stored links between
+/// events of one story, for every linked event. (A link whose ends are in different stories
+/// was made before one end left memory and the other moved on: it no longer joins them.)
+pub fn link_roots(rows: &[LinkRow], event_story: &BTreeMap<u64, u64>) -> BTreeMap<u64, u64> {
     let mut parent: BTreeMap<u64, u64> = BTreeMap::new();
     fn root(parent: &BTreeMap<u64, u64>, mut e: u64) -> u64 {
         while let Some(p) = parent.get(&e).filter(|p| **p != e) {
@@ -59,7 +60,12 @@ pub fn link_roots(rows: &[LinkRow]) -> BTreeMap<u64, u64> {
         }
         e
     }
-    for r in rows {
+    let same_story = |a: u64, b: u64| event_story.get(&a) == event_story.get(&b);
+    let rows: Vec<&LinkRow> = rows
+        .iter()
+        .filter(|r| r.linked.is_some_and(|to| same_story(r.event, to)))
+        .collect();
+    for r in &rows {
         let Some(to) = r.linked else {
             continue;
         };
@@ -140,7 +146,8 @@ impl Snapshot {
             copies_from,
             event_day,
         );
-        Ok(snap.with_links(link_roots(&store.event_links()?)))
+        let roots = link_roots(&store.event_links()?, &snap.event_story);
+        Ok(snap.with_links(roots))
     }
 
     /// Sets the linked groups (`event_root`) and gives each linked event the headlines of the
@@ -190,10 +197,12 @@ impl Snapshot {
             .map(|(i, a)| (a.seq, i))
             .collect();
         let mut story_continues = BTreeMap::new();
-        for (event, evidence) in &event_evidence {
+        for evidence in event_evidence.values() {
             if let Ok(d) = serde_json::from_str::<nuntius_cluster::StoryDecision>(evidence) {
                 if let (true, Some(old)) = (d.new_story, d.continues) {
-                    story_continues.insert(event_story.get(event).copied().unwrap_or(d.story), old);
+                    // Filed under the story the decision started: the event may since have
+                    // moved to another story with a link.
+                    story_continues.insert(d.story, old);
                 }
             }
         }
@@ -743,7 +752,7 @@ mod tests {
                 evidence: "{}".into(),
             },
         ];
-        let snap = snap.with_links(link_roots(&rows));
+        let snap = snap.with_links(link_roots(&rows, &[(1, 1), (2, 1), (3, 2)].into()));
         let of = |seq: u64| snap.event_of(snap.article(seq).expect("article"));
         assert_eq!((of(1), of(2), of(3)), (1, 1, 3));
         let langs = |e: u64| -> Vec<String> {

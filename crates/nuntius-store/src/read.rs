@@ -42,7 +42,8 @@ pub trait ReadQueries {
     fn story_languages(&self) -> Result<Vec<(u64, String, u64)>>;
     /// The story an event belongs to.
     fn story_of_event(&self, event: u64) -> Result<u64>;
-    /// The smallest event id linked with `event` through stored links (itself when none).
+    /// The smallest event id linked with `event` through stored links between events of one
+    /// story (itself when none; see `nuntius_engine::view::link_roots`).
     fn event_root(&self, event: u64) -> Result<u64>;
     /// Articles of one story, without text, in arrival order.
     fn story_articles(&self, story: u64) -> Result<Vec<ArticleRow>>;
@@ -175,7 +176,9 @@ impl ReadQueries for SqliteStore {
                 "WITH RECURSIVE g(e) AS (SELECT ?1 UNION \
                  SELECT CASE WHEN l.event = g.e THEN l.linked ELSE l.event END \
                  FROM event_links l JOIN g ON l.event = g.e OR l.linked = g.e \
-                 WHERE l.linked IS NOT NULL) SELECT MIN(e) FROM g",
+                 WHERE l.linked IS NOT NULL \
+                 AND (SELECT story FROM events WHERE id = l.event) \
+                 = (SELECT story FROM events WHERE id = l.linked)) SELECT MIN(e) FROM g",
                 [event as i64],
                 |r| r.get(0),
             )

@@ -495,9 +495,14 @@ impl Store for SqliteStore {
             .map_err(err("reading the latest article"))?;
         let (event, story): (Option<i64>, Option<i64>) = self
             .conn
-            .query_row("SELECT MAX(id), MAX(story) FROM events", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            // A story emptied by moves (events linked across languages) leaves no row; the
+            // decision that created it still names it, so its id is never given again.
+            .query_row(
+                "SELECT MAX(id), MAX(MAX(story), COALESCE(MAX(CASE WHEN json_valid(evidence) \
+                 THEN json_extract(evidence, '$.story') END), 0)) FROM events",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .map_err(err("reading the latest event"))?;
         let next = |v: Option<i64>| v.map_or(1, |v| v.max(0) as u64 + 1);
         Ok(NextIds {

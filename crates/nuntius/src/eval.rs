@@ -457,7 +457,8 @@ fn cluster_gold(
     }
     let secs = started.elapsed().as_secs_f64();
     // Scored as the export says: an event linked to events in other languages is its group.
-    let roots = nuntius_engine::view::link_roots(&engine.store().event_links()?);
+    let stories: BTreeMap<u64, u64> = engine.store().event_stories()?.into_iter().collect();
+    let roots = nuntius_engine::view::link_roots(&engine.store().event_links()?, &stories);
     let mut pred: HashMap<String, u64> = HashMap::new();
     engine.store().for_each_article(&mut |a| {
         pred.insert(a.id, roots.get(&a.event).copied().unwrap_or(a.event));
@@ -1104,7 +1105,8 @@ fn eval_stories(
                 .is_ok_and(|d| d.new_story && d.continues.is_some())
         })
         .count();
-    let roots = nuntius_engine::view::link_roots(&store.event_links()?);
+    let stories: BTreeMap<u64, u64> = story_of.iter().map(|(e, s)| (*e, *s)).collect();
+    let roots = nuntius_engine::view::link_roots(&store.event_links()?, &stories);
     let mut placed: BTreeMap<String, Placed> = BTreeMap::new();
     store.for_each_article(&mut |a| {
         let story = story_of.get(&a.event).copied().unwrap_or(a.event);

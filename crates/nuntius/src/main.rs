@@ -407,7 +407,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let snap = view::Snapshot::load_without_text(&store)?;
             let mut out = io::BufWriter::new(io::stdout().lock());
             let mut failed: Option<anyhow::Error> = None;
-            nuntius_store::Store::for_each_article(&store, &mut |a| {
+            nuntius_store::Store::for_each_article_brief(&store, true, &mut |a| {
                 if failed.is_some() {
                     return;
                 }
