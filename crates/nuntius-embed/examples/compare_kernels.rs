@@ -1,9 +1,10 @@
 //! Kernels side by side on a shared machine: `cargo run --release -p nuntius-embed
 //! --example compare_kernels -- [ROUNDS] [TOKENS] [KERNEL...]` embeds one batch of 32
 //! texts of TOKENS tokens (default 128) with each kernel in turn, ROUNDS times (default
-//! 10), in one process, and prints each kernel's fastest and median batch and a hash of
-//! its vectors (equal hashes: the same bits). Alternating in one process exposes every
-//! kernel to the same background load, which separate runs on a busy machine do not.
+//! 10), in one process, and prints each kernel's fastest and median batch, by the wall
+//! clock and in CPU-seconds, and a hash of its vectors (equal hashes: the same bits).
+//! Alternating in one process exposes every kernel to the same background load, which
+//! separate runs on a busy machine do not.
 
 use std::time::Instant;
 
@@ -30,25 +31,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let texts = texts_of_length(&encoders[0], tokens);
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let mut seconds = vec![Vec::with_capacity(rounds); encoders.len()];
+    let mut cpu = vec![Vec::with_capacity(rounds); encoders.len()];
     let mut hashes = vec![0u64; encoders.len()];
     for _ in 0..rounds.max(1) {
         for (e, encoder) in encoders.iter().enumerate() {
-            let started = Instant::now();
+            let (started, cpu_start) = (Instant::now(), bench::cpu_seconds());
             let vectors = encoder.embed(&refs, TextKind::Query)?;
             seconds[e].push(started.elapsed().as_secs_f64());
+            cpu[e].push(bench::cpu_seconds() - cpu_start);
             hashes[e] = vectors.iter().flatten().fold(0u64, |h, v| {
                 h.wrapping_mul(31).wrapping_add(u64::from(v.to_bits()))
             });
         }
     }
     let per_batch = (BATCH * encoders[0].max_tokens()) as f64;
-    for ((kernel, mut s), hash) in kernels.iter().zip(seconds).zip(hashes) {
+    let fastest_and_median = |mut s: Vec<f64>| {
         s.sort_by(f64::total_cmp);
-        let (min, median) = (s[0], s[s.len() / 2]);
+        (s[0], s[s.len() / 2])
+    };
+    for (((kernel, wall), cpu), hash) in kernels.iter().zip(seconds).zip(cpu).zip(hashes) {
+        let (wall_min, wall_median) = fastest_and_median(wall);
+        let (cpu_min, cpu_median) = fastest_and_median(cpu);
         println!(
-            "{kernel:>8}  fastest {min:.3} s ({:.0} tokens/s)  median {median:.3} s ({:.0} tokens/s)  vectors {hash:016x}",
-            per_batch / min,
-            per_batch / median
+            "{kernel:>8}  wall: fastest {wall_min:.3} s, median {wall_median:.3} s ({:.0} tokens/s)  \
+             CPU: fastest {cpu_min:.2} s, median {cpu_median:.2} s ({:.0} tokens per CPU-s)  vectors {hash:016x}",
+            per_batch / wall_median,
+            per_batch / cpu_median
         );
     }
     Ok(())
