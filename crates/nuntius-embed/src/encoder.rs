@@ -19,7 +19,7 @@ pub const DEFAULT_MAX_TOKENS: usize = 128;
 /// Tokens per packed forward pass: large enough that each weight matrix is streamed once
 /// for several texts, small enough that a batch splits across the cores and that a pass's
 /// activations stay in a core's L2 cache (the FFN's are `tokens × 1536 × 4` bytes: 1.5 MB
-/// at 256 tokens, 6 MB at 1,024, which cost a fifth of the speed at 128-token texts).
+/// at 256 tokens, 6 MB at 1,024, with which 128-token texts took about a tenth more CPU).
 const TOKENS_PER_PASS: usize = 256;
 
 /// multilingual-e5-small with its tokenizer, ready to embed.
