@@ -622,7 +622,11 @@ mod x86 {
         let ap = a.q.as_ptr();
         let mut acc = [[_mm512_setzero_ps(); T]; R];
         for b in 0..kb {
-            let mut isum = [[_mm512_setzero_si512(); T]; R];
+            // The sums start at −8·Σq (the nibbles' offset), so no subtraction follows;
+            // integer adds are exact in any order, so the bits are those of portable.
+            let mut isum: [[__m512i; T]; R] = std::array::from_fn(|r| {
+                [_mm512_set1_epi32(-NIBBLE_OFFSET * a.sums[(row + r) * kb + b]); T]
+            });
             for g in 0..GROUPS {
                 let mut wv = [_mm512_setzero_si512(); T];
                 for (t, v) in wv.iter_mut().enumerate() {
@@ -641,15 +645,13 @@ mod x86 {
                 }
             }
             for (r, (sums, accs)) in isum.iter().zip(acc.iter_mut()).enumerate() {
-                let idx = (row + r) * kb + b;
-                let correction = _mm512_set1_epi32(NIBBLE_OFFSET * a.sums[idx]);
-                let sa = _mm512_set1_ps(a.scales[idx]);
+                let sa = _mm512_set1_ps(a.scales[(row + r) * kb + b]);
                 for (t, (s, acc)) in sums.iter().zip(accs.iter_mut()).enumerate() {
                     let off = ((tile + t) * kb + b) * TILE;
                     // SAFETY: off + 16 ≤ w.scales.len().
                     let sw = unsafe { _mm512_loadu_ps(w.scales.as_ptr().add(off)) };
                     let scale = _mm512_mul_ps(sw, sa);
-                    let f = _mm512_cvtepi32_ps(_mm512_sub_epi32(*s, correction));
+                    let f = _mm512_cvtepi32_ps(*s);
                     *acc = _mm512_add_ps(*acc, _mm512_mul_ps(f, scale));
                 }
             }
