@@ -254,44 +254,53 @@ impl QuantizedRows {
         self.q.resize(x.len(), 0);
         self.scales.resize(blocks, 0.0);
         self.sums.resize(blocks, 0);
-        let chunks = x
-            .chunks_exact(BLOCK)
-            .zip(self.q.chunks_exact_mut(BLOCK))
-            .zip(self.scales.iter_mut().zip(self.sums.iter_mut()));
-        for ((xb, qb), (scale, sum)) in chunks {
-            let (Ok(xb), Ok(qb)) = (
-                <&[f32; BLOCK]>::try_from(xb),
-                <&mut [i8; BLOCK]>::try_from(qb),
-            ) else {
-                continue;
-            };
-            let amax = match kernel {
-                // SAFETY: the CPU has the features each function enables (checked first).
-                #[cfg(target_arch = "x86_64")]
-                Kernel::Avx512 if kernel.is_available() => unsafe { x86::block_amax_512(xb) },
-                #[cfg(target_arch = "x86_64")]
-                Kernel::Avx2 if kernel.is_available() => unsafe { x86::block_amax_256(xb) },
-                _ => xb.iter().fold(0.0f32, |m, v| m.max(v.abs())),
-            };
-            let inv = if amax > 0.0 { 127.0 / amax } else { 0.0 };
-            *scale = amax / 127.0;
-            *sum = match kernel {
-                // SAFETY: as above.
-                #[cfg(target_arch = "x86_64")]
-                Kernel::Avx512 if kernel.is_available() => unsafe {
-                    x86::block_quantize_512(xb, inv, qb)
-                },
-                #[cfg(target_arch = "x86_64")]
-                Kernel::Avx2 if kernel.is_available() => unsafe {
-                    x86::block_quantize_256(xb, inv, qb)
-                },
-                _ => block_quantize(xb, inv, qb),
-            };
+        let buffers = (x, &mut self.q[..], &mut self.scales[..], &mut self.sums[..]);
+        // One dispatch per matrix, so the per-block steps inline into the loop.
+        match kernel {
+            // SAFETY: the CPU has the features each function enables (checked first).
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 if kernel.is_available() => unsafe { x86::quantize_512(buffers) },
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 if kernel.is_available() => unsafe { x86::quantize_256(buffers) },
+            _ => quantize_blocks(
+                buffers,
+                |xb| xb.iter().fold(0.0f32, |m, v| m.max(v.abs())),
+                block_quantize,
+            ),
         }
     }
 
     pub fn rows(&self) -> usize {
         self.rows
+    }
+}
+
+/// Row-major `x`, `q` and per-block `scales` and `sums`, as [`QuantizedRows`] holds them.
+type QuantizeBuffers<'a> = (&'a [f32], &'a mut [i8], &'a mut [f32], &'a mut [i32]);
+
+/// Quantises every block of `x` with one kernel's steps: `amax` gives `max |x|` of a
+/// block, `quantize` its integers (returning their sum) for the inverse scale given.
+#[inline(always)]
+fn quantize_blocks(
+    (x, q, scales, sums): QuantizeBuffers<'_>,
+    amax: impl Fn(&[f32; BLOCK]) -> f32,
+    quantize: impl Fn(&[f32; BLOCK], f32, &mut [i8; BLOCK]) -> i32,
+) {
+    let chunks = x
+        .chunks_exact(BLOCK)
+        .zip(q.chunks_exact_mut(BLOCK))
+        .zip(scales.iter_mut().zip(sums.iter_mut()));
+    for ((xb, qb), (scale, sum)) in chunks {
+        let (Ok(xb), Ok(qb)) = (
+            <&[f32; BLOCK]>::try_from(xb),
+            <&mut [i8; BLOCK]>::try_from(qb),
+        ) else {
+            continue;
+        };
+        let amax = amax(xb);
+        let inv = if amax > 0.0 { 127.0 / amax } else { 0.0 };
+        *scale = amax / 127.0;
+        *sum = quantize(xb, inv, qb);
     }
 }
 
@@ -414,7 +423,36 @@ fn matmul_portable(a: &QuantizedRows, w: &PackedQ4, bias: &[f32], out: &mut [f32
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::{PackedQ4, QuantizedRows, BLOCK, GROUPS, NIBBLE_OFFSET, TILE, TILE_BLOCK_BYTES};
+    use super::{
+        PackedQ4, QuantizeBuffers, QuantizedRows, BLOCK, GROUPS, NIBBLE_OFFSET, TILE,
+        TILE_BLOCK_BYTES,
+    };
+
+    /// [`super::quantize_blocks`] with the AVX-512 steps.
+    ///
+    /// # Safety
+    /// The CPU must have avx512f.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn quantize_512(buffers: QuantizeBuffers<'_>) {
+        // SAFETY: this function runs only where avx512f is present.
+        let amax = |xb: &[f32; BLOCK]| unsafe { block_amax_512(xb) };
+        super::quantize_blocks(buffers, amax, |xb, inv, qb| unsafe {
+            block_quantize_512(xb, inv, qb)
+        });
+    }
+
+    /// [`super::quantize_blocks`] with the AVX2 steps.
+    ///
+    /// # Safety
+    /// The CPU must have avx2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn quantize_256(buffers: QuantizeBuffers<'_>) {
+        // SAFETY: this function runs only where avx2 is present.
+        let amax = |xb: &[f32; BLOCK]| unsafe { block_amax_256(xb) };
+        super::quantize_blocks(buffers, amax, |xb, inv, qb| unsafe {
+            block_quantize_256(xb, inv, qb)
+        });
+    }
 
     /// # Safety
     /// The CPU must have avx512f and avx512bw.
@@ -435,7 +473,8 @@ mod x86 {
     /// # Safety
     /// The CPU must have avx512f.
     #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn block_amax_512(x: &[f32; BLOCK]) -> f32 {
+    #[inline]
+    unsafe fn block_amax_512(x: &[f32; BLOCK]) -> f32 {
         // SAFETY: x holds 32 floats, two 16-lane loads.
         let (a, b) = unsafe {
             (
@@ -451,11 +490,8 @@ mod x86 {
     /// # Safety
     /// The CPU must have avx512f.
     #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn block_quantize_512(
-        x: &[f32; BLOCK],
-        inv: f32,
-        q: &mut [i8; BLOCK],
-    ) -> i32 {
+    #[inline]
+    unsafe fn block_quantize_512(x: &[f32; BLOCK], inv: f32, q: &mut [i8; BLOCK]) -> i32 {
         let scale = _mm512_set1_ps(inv);
         let (lo, hi) = (_mm512_set1_epi32(-127), _mm512_set1_epi32(127));
         let mut sum = _mm512_setzero_si512();
@@ -477,7 +513,8 @@ mod x86 {
     /// # Safety
     /// The CPU must have avx2.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn block_amax_256(x: &[f32; BLOCK]) -> f32 {
+    #[inline]
+    unsafe fn block_amax_256(x: &[f32; BLOCK]) -> f32 {
         let sign = _mm256_set1_ps(-0.0);
         let mut m = _mm256_setzero_ps();
         for quarter in 0..4 {
@@ -496,11 +533,8 @@ mod x86 {
     /// # Safety
     /// The CPU must have avx2.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn block_quantize_256(
-        x: &[f32; BLOCK],
-        inv: f32,
-        q: &mut [i8; BLOCK],
-    ) -> i32 {
+    #[inline]
+    unsafe fn block_quantize_256(x: &[f32; BLOCK], inv: f32, q: &mut [i8; BLOCK]) -> i32 {
         let scale = _mm256_set1_ps(inv);
         let (lo, hi) = (_mm256_set1_epi32(-127), _mm256_set1_epi32(127));
         let mut r = [_mm256_setzero_si256(); 4];
@@ -588,7 +622,11 @@ mod x86 {
         let ap = a.q.as_ptr();
         let mut acc = [[_mm512_setzero_ps(); T]; R];
         for b in 0..kb {
-            let mut isum = [[_mm512_setzero_si512(); T]; R];
+            // The sums start at −8·Σq (the nibbles' offset), so no subtraction follows;
+            // integer adds are exact in any order, so the bits are those of portable.
+            let mut isum: [[__m512i; T]; R] = std::array::from_fn(|r| {
+                [_mm512_set1_epi32(-NIBBLE_OFFSET * a.sums[(row + r) * kb + b]); T]
+            });
             for g in 0..GROUPS {
                 let mut wv = [_mm512_setzero_si512(); T];
                 for (t, v) in wv.iter_mut().enumerate() {
@@ -607,15 +645,13 @@ mod x86 {
                 }
             }
             for (r, (sums, accs)) in isum.iter().zip(acc.iter_mut()).enumerate() {
-                let idx = (row + r) * kb + b;
-                let correction = _mm512_set1_epi32(NIBBLE_OFFSET * a.sums[idx]);
-                let sa = _mm512_set1_ps(a.scales[idx]);
+                let sa = _mm512_set1_ps(a.scales[(row + r) * kb + b]);
                 for (t, (s, acc)) in sums.iter().zip(accs.iter_mut()).enumerate() {
                     let off = ((tile + t) * kb + b) * TILE;
                     // SAFETY: off + 16 ≤ w.scales.len().
                     let sw = unsafe { _mm512_loadu_ps(w.scales.as_ptr().add(off)) };
                     let scale = _mm512_mul_ps(sw, sa);
-                    let f = _mm512_cvtepi32_ps(_mm512_sub_epi32(*s, correction));
+                    let f = _mm512_cvtepi32_ps(*s);
                     *acc = _mm512_add_ps(*acc, _mm512_mul_ps(f, scale));
                 }
             }
