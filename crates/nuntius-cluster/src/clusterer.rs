@@ -211,23 +211,28 @@ impl Clusterer {
         stories.sort_unstable();
         stories.dedup();
         for s in stories {
-            let Some(st) = self.stories.get_mut(&s) else {
-                continue;
-            };
-            st.events.retain(|e| !gone_set.contains_key(e));
-            if st.events.is_empty() {
-                self.stories.remove(&s);
-                continue;
-            }
-            // The story's latest day is its remaining events' latest, as a restore of the
-            // window's articles finds it.
-            let events = &self.events;
-            st.last_day = st
-                .events
-                .iter()
-                .filter_map(|e| events.get(e).and_then(|x| x.profile.days.last().copied()))
-                .max();
+            self.keep_story_events(s, |e| !gone_set.contains_key(&e));
         }
+    }
+
+    /// Keeps the events of `story` that `keep` says (a story left with none goes); its latest
+    /// day becomes its remaining events' latest, as a restore of the window's articles finds
+    /// it.
+    pub(crate) fn keep_story_events(&mut self, story: ClusterId, keep: impl Fn(ClusterId) -> bool) {
+        let Some(st) = self.stories.get_mut(&story) else {
+            return;
+        };
+        st.events.retain(|e| keep(*e));
+        if st.events.is_empty() {
+            self.stories.remove(&story);
+            return;
+        }
+        let events = &self.events;
+        st.last_day = st
+            .events
+            .iter()
+            .filter_map(|e| events.get(e).and_then(|x| x.profile.days.last().copied()))
+            .max();
     }
 
     fn take_snapshot(&mut self) {

@@ -377,38 +377,13 @@ impl Clusterer {
         if let Some(ev) = self.events.get_mut(&event) {
             ev.story = to;
         }
-        let last = |this: &Clusterer, events: &[ClusterId]| {
-            events
-                .iter()
-                .filter_map(|e| {
-                    this.events
-                        .get(e)
-                        .and_then(|x| x.profile.days.last().copied())
-                })
-                .max()
-        };
-        if let Some(st) = self.stories.get_mut(&from) {
-            st.events.retain(|e| *e != event);
-        }
-        let emptied = self.stories.get(&from).is_some_and(|s| s.events.is_empty());
-        if emptied {
-            self.stories.remove(&from);
-        } else if let Some(events) = self.stories.get(&from).map(|s| s.events.clone()) {
-            let l = last(self, &events);
-            if let Some(st) = self.stories.get_mut(&from) {
-                st.last_day = l;
-            }
-        }
+        self.keep_story_events(from, |e| e != event);
         let st = self.stories.entry(to).or_default();
         let at = st.events.partition_point(|e| *e < event);
         if st.events.get(at) != Some(&event) {
             st.events.insert(at, event);
         }
-        let events = st.events.clone();
-        let l = last(self, &events);
-        if let Some(st) = self.stories.get_mut(&to) {
-            st.last_day = l;
-        }
+        self.keep_story_events(to, |_| true);
     }
 }
 
