@@ -214,6 +214,28 @@ impl Clusterer {
         }
     }
 
+    /// An event's cosines with the events in other languages near it, highest first (ties by
+    /// id).
+    fn neighbours(&self, event: ClusterId, entry: &Entry, pool: &Pool) -> Vec<(f64, ClusterId)> {
+        let mut near: Vec<(f64, ClusterId)> = pool
+            .near(entry, self.params.link_near_days)
+            .filter(|(id, x)| *id != event && x.lang != entry.lang)
+            .map(|(id, x)| (dot(&entry.vector, &x.vector), id))
+            .collect();
+        near.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        near
+    }
+
+    /// The mean of the `link_neighbours` highest cosines in `near` (sorted highest first).
+    fn hub_of(&self, near: &[(f64, ClusterId)]) -> f64 {
+        let k = self.params.link_neighbours.max(1).min(near.len());
+        if k == 0 {
+            0.0
+        } else {
+            near[..k].iter().map(|(c, _)| c).sum::<f64>() / k as f64
+        }
+    }
+
     /// The mean cosine of an event with its nearest events in other languages.
     fn hub(
         &self,
@@ -225,19 +247,7 @@ impl Clusterer {
         if let Some(h) = hubs.get(&event) {
             return *h;
         }
-        let days = self.params.link_near_days;
-        let mut cosines: Vec<f64> = pool
-            .near(entry, days)
-            .filter(|(id, x)| *id != event && x.lang != entry.lang)
-            .map(|(_, x)| dot(&entry.vector, &x.vector))
-            .collect();
-        cosines.sort_by(|a, b| b.total_cmp(a));
-        let k = self.params.link_neighbours.max(1).min(cosines.len());
-        let h = if k == 0 {
-            0.0
-        } else {
-            cosines[..k].iter().sum::<f64>() / k as f64
-        };
+        let h = self.hub_of(&self.neighbours(event, entry, pool));
         hubs.insert(event, h);
         h
     }
@@ -252,17 +262,12 @@ impl Clusterer {
         hubs: &mut BTreeMap<ClusterId, f64>,
     ) -> (Option<ClusterId>, Option<Evidence>) {
         let p = &self.params;
-        let mut near: Vec<(f64, ClusterId)> = pool
-            .near(entry, p.link_near_days)
-            .filter(|(id, x)| *id != event && x.lang != entry.lang)
-            .map(|(id, x)| (dot(&entry.vector, &x.vector), id))
-            .collect();
-        near.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        near.truncate(p.link_candidates);
+        let mut near = self.neighbours(event, entry, pool);
         if near.is_empty() {
             return (None, None);
         }
-        let own_hub = self.hub(event, entry, pool, hubs);
+        let own_hub = *hubs.entry(event).or_insert_with(|| self.hub_of(&near));
+        near.truncate(p.link_candidates);
         let own_group = groups.root(event);
         let own_langs = self.group_languages(groups, own_group);
         let mut best: Option<(Evidence, bool)> = None;
