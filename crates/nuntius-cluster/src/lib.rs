@@ -30,5 +30,6 @@ mod stories;
 
 pub use clusterer::Clusterer;
 pub use features::{ArticleFeatures, Decision, Link, StoryDecision};
+pub use links::Groups as LinkGroups;
 pub use params::{Calibration, EventWeights, Params};
 pub use similarity::pair_similarity;

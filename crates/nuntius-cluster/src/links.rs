@@ -396,16 +396,18 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
-/// Linked events as groups: each event's root is the smallest id it is linked with.
+/// Linked events as groups: each event's root is the smallest id it is linked with. The
+/// clusterer keeps the groups of the events in memory; the read side builds them from the
+/// stored links (`nuntius_engine::view::link_roots`).
 #[derive(Debug, Default)]
-pub(crate) struct Groups {
+pub struct Groups {
     parent: BTreeMap<ClusterId, ClusterId>,
     /// Root → the group's events in id order (groups of two or more only).
     members: BTreeMap<ClusterId, Vec<ClusterId>>,
 }
 
 impl Groups {
-    pub(crate) fn of(links: &BTreeMap<ClusterId, ClusterId>) -> Groups {
+    pub fn of(links: &BTreeMap<ClusterId, ClusterId>) -> Groups {
         let mut g = Groups::default();
         for (a, b) in links {
             g.union(*a, *b);
@@ -413,14 +415,14 @@ impl Groups {
         g
     }
 
-    pub(crate) fn root(&self, mut e: ClusterId) -> ClusterId {
+    pub fn root(&self, mut e: ClusterId) -> ClusterId {
         while let Some(p) = self.parent.get(&e).filter(|p| **p != e) {
             e = *p;
         }
         e
     }
 
-    pub(crate) fn union(&mut self, a: ClusterId, b: ClusterId) {
+    pub fn union(&mut self, a: ClusterId, b: ClusterId) {
         let (ra, rb) = (self.root(a), self.root(b));
         if ra == rb {
             return;
@@ -434,7 +436,7 @@ impl Groups {
     }
 
     /// The events under `root`, in id order (the root alone when it is in no group).
-    pub(crate) fn members(&self, root: ClusterId) -> Vec<ClusterId> {
+    pub fn members(&self, root: ClusterId) -> Vec<ClusterId> {
         self.members
             .get(&root)
             .cloned()

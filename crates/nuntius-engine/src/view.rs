@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use anyhow::{Context, Result};
 use nuntius_analysis::entities::EntityRecord;
 use nuntius_analysis::headline::SiteAffixes;
+use nuntius_cluster::LinkGroups;
 use nuntius_model::{Passage, Published};
 use nuntius_store::{ArticleRow, CopyRow, LinkRow, Store};
 use serde::Serialize;
@@ -53,33 +54,17 @@ pub type CopiesFrom = BTreeMap<u64, Vec<CopyOf>>;
 /// events of one story, for every linked event. (A link whose ends are in different stories
 /// was made before one end left memory and the other moved on: it no longer joins them.)
 pub fn link_roots(rows: &[LinkRow], event_story: &BTreeMap<u64, u64>) -> BTreeMap<u64, u64> {
-    let mut parent: BTreeMap<u64, u64> = BTreeMap::new();
-    fn root(parent: &BTreeMap<u64, u64>, mut e: u64) -> u64 {
-        while let Some(p) = parent.get(&e).filter(|p| **p != e) {
-            e = *p;
-        }
-        e
-    }
-    let same_story = |a: u64, b: u64| event_story.get(&a) == event_story.get(&b);
-    let rows: Vec<&LinkRow> = rows
+    let links: BTreeMap<u64, u64> = rows
         .iter()
-        .filter(|r| r.linked.is_some_and(|to| same_story(r.event, to)))
+        .filter_map(|r| Some((r.event, r.linked?)))
+        .filter(|(a, b)| event_story.get(a) == event_story.get(b))
         .collect();
-    for r in &rows {
-        let Some(to) = r.linked else {
-            continue;
-        };
-        let (a, b) = (root(&parent, r.event), root(&parent, to));
-        if a != b {
-            parent.insert(a.max(b), a.min(b));
-        }
-    }
-    let linked: Vec<u64> = rows
+    let groups = LinkGroups::of(&links);
+    links
         .iter()
-        .filter_map(|r| r.linked.map(|to| [r.event, to]))
-        .flatten()
-        .collect();
-    linked.into_iter().map(|e| (e, root(&parent, e))).collect()
+        .flat_map(|(a, b)| [*a, *b])
+        .map(|e| (e, groups.root(e)))
+        .collect()
 }
 
 /// Stored copy rows grouped by copy.
