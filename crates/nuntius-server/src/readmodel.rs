@@ -177,10 +177,15 @@ fn snapshot_of(
         event_story.insert(*e, store.story_of_event(*e)?);
     }
     let stories: BTreeSet<u64> = event_story.values().copied().collect();
+    // Every event of these stories, and their links: an event's linked group is in its story.
+    let mut story_of_any = BTreeMap::new();
+    let mut links = Vec::new();
     for s in stories {
         for row in store.story_events(s)? {
+            story_of_any.insert(row.id, s);
             event_evidence.insert(row.id, row.evidence);
         }
+        links.extend(store.story_links(s)?);
     }
     let event_day = median_days(store.events_days(&events)?);
 
@@ -214,15 +219,7 @@ fn snapshot_of(
         copies_from,
         event_day,
     );
-    let mut roots = BTreeMap::new();
-    for e in &events {
-        let root = store.event_root(*e)?;
-        if root != *e {
-            roots.insert(*e, root);
-            roots.insert(root, root);
-        }
-    }
-    Ok(snap.with_links(roots))
+    Ok(snap.with_links(nuntius_engine::view::link_roots(&links, &story_of_any)))
 }
 
 fn day_of(snap: &Snapshot, a: &ArticleRow) -> Option<i64> {

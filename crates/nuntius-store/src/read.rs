@@ -8,7 +8,7 @@
 use rusqlite::{params, params_from_iter, OptionalExtension, Row};
 
 use crate::sqlite::article_from_row;
-use crate::{ArticleRow, CopyRow, EntityRow, EventRow, Result, SqliteStore, StoreError};
+use crate::{ArticleRow, CopyRow, EntityRow, EventRow, LinkRow, Result, SqliteStore, StoreError};
 
 /// Columns of an article without its text and features.
 const BRIEF_COLUMNS: &str = "a.seq, a.id, a.path, a.record, a.url, a.title, '' AS text, a.lang, a.published, a.published_from, a.day, a.source, a.cited_source, a.content_hash, a.duplicate_of, a.event, '' AS features, a.evidence, a.entities, a.placed";
@@ -42,9 +42,8 @@ pub trait ReadQueries {
     fn story_languages(&self) -> Result<Vec<(u64, String, u64)>>;
     /// The story an event belongs to.
     fn story_of_event(&self, event: u64) -> Result<u64>;
-    /// The smallest event id linked with `event` through stored links between events of one
-    /// story (itself when none; see `nuntius_engine::view::link_roots`).
-    fn event_root(&self, event: u64) -> Result<u64>;
+    /// The settle decisions of one story's events that linked them, by event id.
+    fn story_links(&self, story: u64) -> Result<Vec<LinkRow>>;
     /// Articles of one story, without text, in arrival order.
     fn story_articles(&self, story: u64) -> Result<Vec<ArticleRow>>;
     /// The event rows of one story (events without a row are not listed).
@@ -169,23 +168,26 @@ impl ReadQueries for SqliteStore {
             .map_err(err("reading story languages"))
     }
 
-    fn event_root(&self, event: u64) -> Result<u64> {
-        let root: Option<i64> = self
+    fn story_links(&self, story: u64) -> Result<Vec<LinkRow>> {
+        let mut stmt = self
             .conn()
-            .query_row(
-                "WITH RECURSIVE g(e) AS (SELECT ?1 UNION \
-                 SELECT CASE WHEN l.event = g.e THEN l.linked ELSE l.event END \
-                 FROM event_links l JOIN g ON l.event = g.e OR l.linked = g.e \
-                 WHERE l.linked IS NOT NULL \
-                 AND (SELECT story FROM events WHERE id = l.event) \
-                 = (SELECT story FROM events WHERE id = l.linked)) SELECT MIN(e) FROM g",
-                [event as i64],
-                |r| r.get(0),
+            .prepare_cached(
+                "SELECT l.event, l.linked, l.evidence FROM event_links l \
+                 JOIN events e ON e.id = l.event \
+                 WHERE e.story = ?1 AND l.linked IS NOT NULL ORDER BY l.event",
             )
-            .optional()
-            .map_err(err("reading an event's linked group"))?
-            .flatten();
-        Ok(root.map_or(event, |r| r as u64))
+            .map_err(err("listing a story's links"))?;
+        let rows = stmt
+            .query_map([story as i64], |r| {
+                Ok(LinkRow {
+                    event: r.get::<_, i64>(0)? as u64,
+                    linked: r.get::<_, Option<i64>>(1)?.map(|x| x as u64),
+                    evidence: r.get(2)?,
+                })
+            })
+            .map_err(err("listing a story's links"))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(err("reading a link"))
     }
 
     fn story_of_event(&self, event: u64) -> Result<u64> {
