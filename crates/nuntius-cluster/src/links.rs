@@ -99,16 +99,15 @@ impl Clusterer {
             return;
         }
         // Only events within reach of a recent due event's candidates (or theirs) are compared.
+        // An event the clock left far behind before it settled (a gap in the stream, a store
+        // from before links) settles without looking: a week's events are compared, never the
+        // whole window.
         let (p_settle, late) = (p.link_settle_days, p.link_late_days);
+        let recent = move |hi: i64| hi + p_settle + late >= clock;
         let reach = due
             .iter()
             .filter_map(|e| self.events.get(e))
-            .filter(|s| {
-                s.profile
-                    .days
-                    .last()
-                    .is_some_and(|hi| hi + p_settle + late >= clock)
-            })
+            .filter(|s| s.profile.days.last().is_some_and(|hi| recent(*hi)))
             .filter_map(|s| s.profile.days.first())
             .min()
             .map_or(i64::MAX, |lo| lo - 2 * p.link_near_days);
@@ -116,11 +115,7 @@ impl Clusterer {
         let mut groups = Groups::of(&self.links);
         let mut hubs: BTreeMap<ClusterId, f64> = BTreeMap::new();
         for event in due {
-            // An event the clock left far behind before it settled (a gap in the stream, a
-            // store from before links) settles without looking: a week's events are compared,
-            // never the whole window.
-            let recent = |e: &Entry| e.hi + p_settle + late >= clock;
-            let (linked, evidence) = match pool.entries.get(&event).filter(|e| recent(e)) {
+            let (linked, evidence) = match pool.entries.get(&event).filter(|e| recent(e.hi)) {
                 Some(entry) => self.best_link(event, entry, &pool, &groups, &mut hubs),
                 None => (None, None),
             };
