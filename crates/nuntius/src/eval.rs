@@ -1097,7 +1097,7 @@ fn eval_stories(
     let secs = started.elapsed().as_secs_f64();
     let store = engine.store();
     let events = store.events()?;
-    let story_of: HashMap<u64, u64> = events.iter().map(|e| (e.id, e.story)).collect();
+    let story_of: BTreeMap<u64, u64> = events.iter().map(|e| (e.id, e.story)).collect();
     let continuations = events
         .iter()
         .filter(|e| {
@@ -1105,8 +1105,7 @@ fn eval_stories(
                 .is_ok_and(|d| d.new_story && d.continues.is_some())
         })
         .count();
-    let stories: BTreeMap<u64, u64> = story_of.iter().map(|(e, s)| (*e, *s)).collect();
-    let roots = nuntius_engine::view::link_roots(&store.event_links()?, &stories);
+    let roots = nuntius_engine::view::link_roots(&store.event_links()?, &story_of);
     let mut placed: BTreeMap<String, Placed> = BTreeMap::new();
     store.for_each_article(&mut |a| {
         let story = story_of.get(&a.event).copied().unwrap_or(a.event);
