@@ -34,6 +34,8 @@ pub struct Snapshot {
     /// Event → the event its linked group (events in other languages reporting the same
     /// happening) is known by, for linked events only.
     pub event_root: BTreeMap<u64, u64>,
+    /// Linked group root → its events in id order (the inverse of `event_root`).
+    pub link_groups: BTreeMap<u64, Vec<u64>>,
 }
 
 /// One copy relation as the views show it: the original it copies, the copied characters and
@@ -162,6 +164,7 @@ impl Snapshot {
             }
         }
         self.event_root = roots;
+        self.link_groups = groups;
         self
     }
 
@@ -213,6 +216,7 @@ impl Snapshot {
             event_central,
             affixes,
             event_root: BTreeMap::new(),
+            link_groups: BTreeMap::new(),
         }
     }
 
@@ -474,15 +478,15 @@ impl Snapshot {
                     .flatten()
                     .map(|(l, t)| (l.as_str(), t.as_str()))
                     .collect();
-                let linked: Vec<u64> = match self.event_root.get(&e) {
-                    Some(root) => self
-                        .event_root
-                        .iter()
-                        .filter(|(x, r)| *r == root && **x != e)
-                        .map(|(x, _)| *x)
-                        .collect(),
-                    None => Vec::new(),
-                };
+                let linked: Vec<u64> = self
+                    .event_root
+                    .get(&e)
+                    .and_then(|root| self.link_groups.get(root))
+                    .into_iter()
+                    .flatten()
+                    .copied()
+                    .filter(|x| *x != e)
+                    .collect();
                 let mut ev = json!({
                     "event": e,
                     "headline": self.event_headline(e),

@@ -335,7 +335,12 @@ async function storyPage(id) {
   const order = Object.keys(s.languages || {});
   const events = el("ol", { id: "events", class: "events" }, d.events.map((ev) =>
     el("li", { class: "event", id: "event-" + ev.event, "data-event": ev.event },
-      el("h3", {}, (ev.date ? ev.date : "undated") + " · event " + ev.event + " · " + ev.article_count + " articles"),
+      el("h3", { class: "event-headline" }, ev.headline || "event " + ev.event),
+      el("p", { class: "muted event-meta" }, (ev.date ? ev.date : "undated") + " · event " + ev.event + " · " + ev.article_count + " articles"),
+      Object.entries(ev.headlines || {}).filter(([, title]) => title !== ev.headline).map(([lang, title]) =>
+        el("p", { class: "event-other-headline", lang: lang }, el("span", { class: "lang" }, lang), " ", title)),
+      (ev.linked || []).length ? el("p", { class: "muted event-linked" }, "The same happening in other languages: ",
+        ev.linked.map((x, i) => [i ? ", " : "", el("a", { href: "#event-" + x }, "event " + x)])) : null,
       el("ul", { class: "articles" }, ev.articles.map(articleRow)),
       ev.more_articles ? el("p", { class: "muted" }, `… and ${ev.more_articles} more`) : null,
       ev.why_in_story ? el("details", { class: "why-together" }, el("summary", {}, "why this event is in the story"), signals(ev.why_in_story)) : null)));
@@ -467,6 +472,8 @@ document.addEventListener("DOMContentLoaded", () => {
     if (!link || link.origin !== location.origin || event.ctrlKey || event.metaKey || event.button !== 0) return;
     // Feeds are documents of their own, not pages of the app.
     if (link.pathname.startsWith("/feeds/")) return;
+    // A link within this page (a linked event) scrolls, as the browser does.
+    if (link.pathname === location.pathname && link.search === location.search && link.hash) return;
     event.preventDefault();
     navigate(link.pathname + link.search);
   });

@@ -324,6 +324,20 @@ fn a_person_reads_the_seed_story_in_chromium() {
     driver.click(&link);
     let events = driver.wait_for("#events .event", 3);
     assert_eq!(events.len(), 3);
+    // Regression: an event was headed by its date and id only ("2021-07-05 · event 128 · 3
+    // articles"); it is headed by its headline now.
+    let heads: Vec<String> = driver
+        .find_all("#events .event h3.event-headline")
+        .iter()
+        .map(|h| driver.text(h))
+        .collect();
+    assert_eq!(heads.len(), 3, "{heads:?}");
+    assert!(
+        heads
+            .iter()
+            .all(|h| !h.is_empty() && !h.starts_with("event ")),
+        "{heads:?}"
+    );
     let all: Vec<String> = events.iter().map(|e| driver.text(e)).collect();
     assert!(
         all.iter().any(|t| t.contains("Rusia spune")),
