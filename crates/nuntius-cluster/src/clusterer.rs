@@ -345,12 +345,15 @@ impl Clusterer {
             .iter()
             .map(|(t, w)| (w * self.idf(self.term_df.get(t)), *t))
             .collect();
-        scored.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
-        scored
-            .into_iter()
-            .take(self.params.probe_terms)
-            .map(|(_, t)| t)
-            .collect()
+        let order = |x: &(f32, u64), y: &(f32, u64)| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1));
+        // The best `probe_terms` in that order: selected first, so that only they are sorted.
+        let k = self.params.probe_terms;
+        if scored.len() > k {
+            scored.select_nth_unstable_by(k, order);
+            scored.truncate(k);
+        }
+        scored.sort_by(order);
+        scored.into_iter().map(|(_, t)| t).collect()
     }
 
     pub(crate) fn index_event(&mut self, event: ClusterId, a: &ArticleFeatures) {

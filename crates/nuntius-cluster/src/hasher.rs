@@ -7,7 +7,7 @@ use std::collections::HashMap;
 /// looked up tens of thousands of times per article, where SipHash cost a third of the time.
 /// Unseeded, so iteration order depends only on the insertions.
 #[derive(Default, Clone, Copy)]
-pub(crate) struct U64Hasher(u64);
+pub struct U64Hasher(u64);
 
 impl std::hash::Hasher for U64Hasher {
     fn finish(&self) -> u64 {
@@ -27,7 +27,7 @@ impl std::hash::Hasher for U64Hasher {
 }
 
 /// A hash map with [`U64Hasher`]: fast, and the same iteration order in every run.
-pub(crate) type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<U64Hasher>>;
+pub type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<U64Hasher>>;
 
 /// A map whose iteration order depends only on its insertions, so sums over it come out the same
 /// in every run without sorting.

@@ -30,6 +30,7 @@ mod stories;
 
 pub use clusterer::Clusterer;
 pub use features::{ArticleFeatures, Decision, Link, StoryDecision};
+pub use hasher::{FastMap, U64Hasher};
 pub use links::Groups as LinkGroups;
 pub use params::{Calibration, EventWeights, Params};
 pub use similarity::pair_similarity;

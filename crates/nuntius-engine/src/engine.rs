@@ -10,15 +10,15 @@ use crate::embedding::{embedding_text, TextEmbedder};
 use anyhow::{Context, Result};
 use nuntius_analysis::entities::{EntityRecord, Registry};
 use nuntius_analysis::Analysis;
-use nuntius_cluster::{ArticleFeatures, Clusterer, Params};
+use nuntius_cluster::{ArticleFeatures, Clusterer, FastMap, Params};
 use nuntius_dedup::{copy_direction, find_reuse, normalised_words, Direction, Fingerprint, Side};
 use nuntius_model::{Passage, RawArticle};
 use nuntius_search::{SearchDoc, SearchIndex};
-use nuntius_store::{ArticleRow, Batch, CopyRow, EntityRow, EventRow, LinkRow, Store};
+use nuntius_store::{
+    ArticleRow, Batch, CopyRow, EntityRow, EventRow, LinkRow, Store, BOILERPLATE_DOCS,
+};
 use serde::{Deserialize, Serialize};
 
-/// Lines seen in this many documents of one source are that source's boilerplate.
-const BOILERPLATE_DOCS: u32 = 3;
 /// Article `s` is analysed with the boilerplate that articles before `s - BOILERPLATE_LAG`
 /// taught: a lag counted in articles, not batches, so that how a stream is cut into batches,
 /// posts or runs never changes what is learnt. It must be at least twice the largest batch, the
@@ -39,6 +39,49 @@ pub struct StoredFeatures {
     /// snapshotted its document frequencies there; a restore does the same).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub snapshot: bool,
+}
+
+/// The articles a fingerprint hash was seen in, in arrival order. Most hashes are seen in one
+/// article: that one is kept inline, without an allocation of its own (a quarter of a million
+/// articles in the window hold millions of hashes).
+#[derive(Debug, Clone)]
+enum Seqs {
+    One(u64),
+    Many(Vec<u64>),
+}
+
+impl Seqs {
+    fn as_slice(&self) -> &[u64] {
+        match self {
+            Seqs::One(s) => std::slice::from_ref(s),
+            Seqs::Many(v) => v,
+        }
+    }
+
+    fn push(&mut self, seq: u64) {
+        match self {
+            Seqs::One(first) => *self = Seqs::Many(vec![*first, seq]),
+            Seqs::Many(v) => v.push(seq),
+        }
+    }
+
+    /// Keeps the seqs `keep` says yes to; whether any is left.
+    fn retain(&mut self, keep: impl Fn(&u64) -> bool) -> bool {
+        match self {
+            Seqs::One(s) => keep(s),
+            Seqs::Many(v) => {
+                v.retain(|s| keep(s));
+                match v.as_slice() {
+                    [] => false,
+                    [one] => {
+                        *self = Seqs::One(*one);
+                        true
+                    }
+                    _ => true,
+                }
+            }
+        }
+    }
 }
 
 /// What the engine keeps of an article in the window beside the clusterer.
@@ -192,13 +235,13 @@ pub struct Engine {
     pending_ids: HashSet<String>,
     /// Content hash → the first article with it, for the articles in the window (others are
     /// looked up in the store).
-    content: HashMap<u64, u64>,
+    content: FastMap<u64, u64>,
     /// Fingerprint hashes of the window's articles, for copied passages.
-    fingerprints: HashMap<u64, Vec<u64>>,
-    sides: HashMap<u64, Kept>,
+    fingerprints: FastMap<u64, Seqs>,
+    sides: FastMap<u64, Kept>,
     /// Texts of the window's articles ingested by this process, to align passages without a
     /// store read.
-    texts: HashMap<u64, String>,
+    texts: FastMap<u64, String>,
     boilerplate: Arc<RwLock<Boilerplate>>,
     /// Documents each line was seen in: a cache of the store's counts (which are the truth).
     line_docs: HashMap<(String, u64), u32>,
@@ -232,10 +275,10 @@ impl Engine {
             ),
             clusterer: Clusterer::new(params),
             pending_ids: HashSet::new(),
-            content: HashMap::new(),
-            fingerprints: HashMap::new(),
-            sides: HashMap::new(),
-            texts: HashMap::new(),
+            content: FastMap::default(),
+            fingerprints: FastMap::default(),
+            sides: FastMap::default(),
+            texts: FastMap::default(),
             boilerplate: Arc::default(),
             line_docs: HashMap::new(),
             events_story: store.event_stories()?.into_iter().collect(),
@@ -248,7 +291,7 @@ impl Engine {
             last_index_commit: std::time::Instant::now(),
         };
         let mut boilerplate = Boilerplate::new();
-        for line in engine.store.known_lines(BOILERPLATE_DOCS)? {
+        for line in engine.store.known_lines()? {
             boilerplate.insert((line.source, line.hash), line.since.unwrap_or(0));
         }
         engine.boilerplate = Arc::new(RwLock::new(boilerplate));
@@ -336,11 +379,10 @@ impl Engine {
             }
             self.texts.remove(s);
         }
-        let gone: HashSet<u64> = seqs.iter().copied().collect();
-        self.fingerprints.retain(|_, list| {
-            list.retain(|s| !gone.contains(s));
-            !list.is_empty()
-        });
+        let gone: HashSet<u64, std::hash::BuildHasherDefault<nuntius_cluster::U64Hasher>> =
+            seqs.iter().copied().collect();
+        self.fingerprints
+            .retain(|_, list| list.retain(|s| !gone.contains(s)));
     }
 
     /// Uses `embedder` for the embedding signal of articles ingested from now on.
@@ -766,7 +808,7 @@ impl Engine {
     ) -> Result<Vec<(u64, f64, f64, Vec<Passage>, usize)>> {
         let mut hits: BTreeMap<u64, u32> = BTreeMap::new();
         for h in &fp.0 {
-            if let Some(list) = self.fingerprints.get(h) {
+            if let Some(list) = self.fingerprints.get(h).map(Seqs::as_slice) {
                 // A shingle shared by very many articles is boilerplate, not a copy.
                 if list.len() > 200 {
                     continue;
@@ -805,9 +847,9 @@ impl Engine {
 
 /// The engine's per-article window state: content hashes, fingerprints, kept sides.
 type WindowState<'a> = (
-    &'a mut HashMap<u64, u64>,
-    &'a mut HashMap<u64, Vec<u64>>,
-    &'a mut HashMap<u64, Kept>,
+    &'a mut FastMap<u64, u64>,
+    &'a mut FastMap<u64, Seqs>,
+    &'a mut FastMap<u64, Kept>,
 );
 
 /// [`Engine::remember`] on the window state alone (open replays into it while reading the store).
@@ -820,7 +862,10 @@ fn remember_in(
 ) {
     content.entry(hash).or_insert(first);
     for h in &f.fingerprint.0 {
-        fingerprints.entry(*h).or_default().push(seq);
+        fingerprints
+            .entry(*h)
+            .and_modify(|list| list.push(seq))
+            .or_insert(Seqs::One(seq));
     }
     sides.insert(
         seq,

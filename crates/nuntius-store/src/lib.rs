@@ -167,6 +167,10 @@ pub struct LineStat {
     pub since: Option<u64>,
 }
 
+/// Lines seen in this many documents of one source are that source's boilerplate (the store
+/// indexes exactly those lines).
+pub const BOILERPLATE_DOCS: u32 = 3;
+
 /// The storage interface. Implementations must keep a batch all-or-nothing.
 pub trait Store: follows::FollowStore {
     fn write_batch(&mut self, batch: &Batch) -> Result<()>;
@@ -198,8 +202,8 @@ pub trait Store: follows::FollowStore {
     fn has_identity(&self, id: &str) -> Result<bool>;
     /// Documents of `source` a line was seen in.
     fn line_docs(&self, source: &str, hash: u64) -> Result<u32>;
-    /// Lines seen in at least `min_docs` documents of their source.
-    fn known_lines(&self, min_docs: u32) -> Result<Vec<LineStat>>;
+    /// Lines seen in at least [`BOILERPLATE_DOCS`] documents of their source, by source and hash.
+    fn known_lines(&self) -> Result<Vec<LineStat>>;
     /// `(event, story)` of every event, by event id.
     fn event_stories(&self) -> Result<Vec<(u64, u64)>>;
     /// Every settle decision, by event id.
