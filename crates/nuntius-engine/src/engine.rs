@@ -15,7 +15,7 @@ use nuntius_dedup::{copy_direction, find_reuse, normalised_words, Direction, Fin
 use nuntius_model::{Passage, RawArticle};
 use nuntius_search::{SearchDoc, SearchIndex};
 use nuntius_store::{
-    ArticleRow, Batch, CopyRow, EntityRow, EventRow, LinkRow, Store, BOILERPLATE_DOCS,
+    ArticleRow, Batch, CopyRow, EntityRow, EventRow, LinkRow, Store, WindowRow, BOILERPLATE_DOCS,
 };
 use serde::{Deserialize, Serialize};
 
@@ -91,6 +91,9 @@ struct Kept {
     day: Option<i64>,
     content_hash: u64,
 }
+
+/// Window rows handed from the reading thread to the replaying one at a time, at open.
+const REPLAY_PART: usize = 256;
 
 /// Line counts looked up from the store are cached up to this many lines, then forgotten.
 const LINE_CACHE: usize = 1 << 20;
@@ -299,7 +302,8 @@ impl Engine {
             Some(clock) if window > 0 => Some(clock - window),
             _ => None,
         };
-        // Replayed as the rows come, so the window's features are never all held at once.
+        // Replayed as the rows come, so the window's features are never all held at once. This
+        // thread reads and parses the rows; a second one replays them, in the same order.
         let Engine {
             store,
             clusterer,
@@ -309,19 +313,11 @@ impl Engine {
             sides,
             ..
         } = &mut engine;
-        let mut unreadable: Option<anyhow::Error> = None;
-        store.window_articles(from, &mut |row| {
-            if unreadable.is_some() {
-                return;
-            }
-            match serde_json::from_str::<StoredFeatures>(&row.features) {
-                Err(e) => {
-                    unreadable = Some(
-                        anyhow::Error::new(e)
-                            .context(format!("features of article {} are unreadable", row.id)),
-                    );
-                }
-                Ok(f) => {
+        let events_story = &*events_story;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(WindowRow, StoredFeatures)>>(4);
+        let replay = move || {
+            for part in rx {
+                for (row, f) in part {
                     let story = events_story.get(&row.event).copied().unwrap_or(row.event);
                     clusterer.restore(&f.cluster, row.event, story, row.placed, f.snapshot);
                     let first = row.duplicate_of.unwrap_or(row.seq);
@@ -329,7 +325,50 @@ impl Engine {
                     remember_in(kept, row.seq, row.content_hash, first, &f);
                 }
             }
-        })?;
+        };
+        let mut unreadable: Option<anyhow::Error> = None;
+        let read = std::thread::scope(|scope| {
+            let replayer = std::thread::Builder::new()
+                .name("nuntius-replay".into())
+                .spawn_scoped(scope, replay)
+                .context("cannot start the replay thread")?;
+            let mut part = Vec::with_capacity(REPLAY_PART);
+            let mut tx = Some(tx);
+            let read = store.window_articles(from, &mut |row| {
+                if unreadable.is_some() {
+                    return;
+                }
+                match serde_json::from_str::<StoredFeatures>(&row.features) {
+                    Err(e) => {
+                        unreadable = Some(
+                            anyhow::Error::new(e)
+                                .context(format!("features of article {} are unreadable", row.id)),
+                        );
+                    }
+                    Ok(f) => {
+                        part.push((row, f));
+                        if part.len() == REPLAY_PART {
+                            let full =
+                                std::mem::replace(&mut part, Vec::with_capacity(REPLAY_PART));
+                            // A closed channel means the replay thread panicked: join says so.
+                            if tx.as_ref().is_some_and(|t| t.send(full).is_err()) {
+                                tx = None;
+                            }
+                        }
+                    }
+                }
+            });
+            if let Some(t) = tx {
+                if !part.is_empty() {
+                    let _ = t.send(part);
+                }
+            }
+            if let Err(panic) = replayer.join() {
+                std::panic::resume_unwind(panic);
+            }
+            read.map_err(anyhow::Error::from)
+        });
+        read?;
         if let Some(e) = unreadable {
             return Err(e);
         }
