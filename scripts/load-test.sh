@@ -6,6 +6,8 @@
 # Prints req/s, p50/p99 and errors of each. Figures depend on the machine; the run is bounded.
 # The articles are a synthetic year (`nuntius bench corpus --stream`: many stories), or replicas
 # of the JSONL/text files named by NUNTIUS_LOAD_INPUT.
+# With NUNTIUS_LOAD_DATA=DIR the store in DIR is served as it is (for instance the one
+# `nuntius bench stream --into DIR` leaves), with no ingest during the load.
 # Usage: load-test.sh NUNTIUS [ARTICLES] [DURATION] [IDLE]
 set -euo pipefail
 nuntius="$(realpath "${1:?usage: load-test.sh PATH-TO-NUNTIUS [ARTICLES] [DURATION] [IDLE]}")"
@@ -32,35 +34,44 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-data="$work/data"
+data="${NUNTIUS_LOAD_DATA:-$work/data}"
 n() { "$nuntius" --encoder none --data-dir "$data" "$@"; }
 
-echo "== corpus: $articles articles to store first, $extra more ingested during the load"
-if [ -n "${NUNTIUS_LOAD_INPUT:-}" ]; then
-    "$nuntius" bench corpus --input "$NUNTIUS_LOAD_INPUT" --articles $((articles + extra)) >"$work/all.jsonl" 2>/dev/null
+if [ -z "${NUNTIUS_LOAD_DATA:-}" ]; then
+    echo "== corpus: $articles articles to store first, $extra more ingested during the load"
+    if [ -n "${NUNTIUS_LOAD_INPUT:-}" ]; then
+        "$nuntius" bench corpus --input "$NUNTIUS_LOAD_INPUT" --articles $((articles + extra)) >"$work/all.jsonl" 2>/dev/null
+    else
+        # A synthetic year of many stories (the seed replicas would make one giant story).
+        "$nuntius" bench corpus --stream --articles $((articles + extra)) --days 365 --seed 1 >"$work/all.jsonl" 2>/dev/null
+    fi
+    head -n "$articles" "$work/all.jsonl" >"$work/base.jsonl"
+    tail -n "$extra" "$work/all.jsonl" >"$work/more.jsonl"
+    started=$(date +%s)
+    n ingest "$work/base.jsonl" 2>&1 | tail -n 1
+    echo "stored in $(( $(date +%s) - started )) s"
 else
-    # A synthetic year of many stories (the seed replicas would make one giant story).
-    "$nuntius" bench corpus --stream --articles $((articles + extra)) --days 365 --seed 1 >"$work/all.jsonl" 2>/dev/null
+    echo "== serving the store in $data as it is"
 fi
-head -n "$articles" "$work/all.jsonl" >"$work/base.jsonl"
-tail -n "$extra" "$work/all.jsonl" >"$work/more.jsonl"
-started=$(date +%s)
-n ingest "$work/base.jsonl" 2>&1 | tail -n 1
-echo "stored in $(( $(date +%s) - started )) s"
 
 # The header timeout is raised for the idle-connection part (the default, 10 s, would close
 # them before the measurement ends); every other limit is the default.
+rm -f "$data/serve.addr"  # a stale address from an earlier run
 n serve --addr 127.0.0.1:0 --token load --header-timeout-secs 120 >"$work/serve.log" 2>&1 &
 server=$!
-for _ in $(seq 1 600); do
+serve_started=$(date +%s.%N)
+for _ in $(seq 1 3000); do
     [ -s "$data/serve.addr" ] && curl -sf "$(cat "$data/serve.addr")/healthz" | grep -q '"writer":"ready"' && break
-    sleep 0.5
+    sleep 0.1
 done
+echo "serve: /healthz ready after $(python3 -c 'import sys; print(f"{float(sys.argv[2]) - float(sys.argv[1]):.1f}")' "$serve_started" "$(date +%s.%N)") s"
 url="$(cat "$data/serve.addr")"
 curl -sf "$url/healthz"; echo
 
-NUNTIUS_TOKEN=load n ingest "$work/more.jsonl" >"$work/ingest.log" 2>&1 &
-ingest=$!
+if [ -z "${NUNTIUS_LOAD_DATA:-}" ]; then
+    NUNTIUS_TOKEN=load n ingest "$work/more.jsonl" >"$work/ingest.log" 2>&1 &
+    ingest=$!
+fi
 
 # Story ids for the story-page test: the first 200 of the list.
 python3 - "$url" >"$work/stories.lua" <<'EOF'
@@ -73,10 +84,23 @@ print("local ids = {" + ",".join(map(str, ids)) + "}")
 print("local i = 0")
 print('request = function() i = i % #ids + 1; return wrk.format("GET", "/api/stories/" .. ids[i]) end')
 EOF
-cat >"$work/search.lua" <<'EOF'
-local words = {"government", "police", "city", "president", "water", "school", "\"prime minister\"", "court OR judge", "election -poll", "health"}
-local i = 0
-request = function() i = i % #words + 1; return wrk.format("GET", "/api/search?q=" .. words[i]:gsub(" ", "%%20"):gsub("\"", "%%22")) end
+# Search words: the longer words of the first 100 story headlines (the synthetic stream's words
+# are its own), a phrase of two of them, an OR and a NOT.
+python3 - "$url" >"$work/search.lua" <<'EOF'
+import json, sys, urllib.parse, urllib.request
+page = json.load(urllib.request.urlopen(f"{sys.argv[1]}/api/stories?limit=100"))
+words = []
+for s in page["stories"]:
+    for w in (s.get("headline") or "").split():
+        w = w.strip(".,:;!?\"'()[]").lower()
+        if len(w) >= 5 and w.isalpha() and w not in words:
+            words.append(w)
+words = (words or ["news"])[:12]
+w = lambda i: words[i % len(words)]
+queries = words[:8] + [f'"{w(0)} {w(1)}"', f"{w(2)} OR {w(3)}", f"{w(4)} -{w(5)}"]
+print("local queries = {" + ",".join(json.dumps(urllib.parse.quote(q)) for q in queries) + "}")
+print("local i = 0")
+print('request = function() i = i % #queries + 1; return wrk.format("GET", "/api/search?q=" .. queries[i]) end')
 EOF
 
 run_wrk() {
@@ -127,7 +151,9 @@ print(f"healthz over 200 requests: p50 {statistics.median(times):.1f} ms, p99 {t
 for s in held:
     s.close()
 EOF
-wait "$ingest" || echo "the concurrent ingest exited with $?"
-ingest=""
-tail -n 1 "$work/ingest.log"
+if [ -n "$ingest" ]; then
+    wait "$ingest" || echo "the concurrent ingest exited with $?"
+    ingest=""
+    tail -n 1 "$work/ingest.log"
+fi
 curl -sf "$url/healthz"; echo
