@@ -2,6 +2,7 @@
 """Article extraction, nuntius against trafilatura 2.3.1, on the same pages, side by side.
 
 usage: scripts/eval-extraction.py [--split all|dev|test] [--nuntius BIN] FORMAT:DIR...
+       scripts/eval-extraction.py --prepare SRC DEST
 
 FORMAT is one of `nuntius eval extraction --format` values:
   segments     DIR/pages.tar.zst with evaldata.json (with/without segments), segment P/R/F1
@@ -176,15 +177,120 @@ def compare(name, ours_pp, theirs_pp, ours, theirs, page_f1, rate, show):
             print(f"   - {k}: nuntius {page_f1(ours_pp[k]):.2f} trafilatura {page_f1(theirs_pp[k]):.2f}")
 
 
+# ---- preparing sets kept as input/NAME.html + GoldStandard/NAME.txt (CleanEval's layout,
+# used by j-szulc/html-cleaning-dataset-merged for CleanEval, CleanPortalEval, dragnet_data
+# and L3S-GN1 / page-signal) into the `pairs` layout: html/SITE-N.html + text/SITE-N.txt.
+
+URL_LINE = re.compile(r"\AURL:\s*(\S+)")
+PAGE_URL = re.compile(rb"""(?:rel=["']?canonical["']?[^>]*?href|property=["']og:url["'][^>]*?content|<text id)=["']([^"']+)""", re.I)
+LINK = re.compile(rb"""<a\s[^>]*?href=["']?https?://([^/"'\s>:]+)""", re.I)
+# Hosts that links point to on every kind of site (ads, counters, sharing), never a page's own.
+SHARED_HOSTS = re.compile(r"doubleclick|google|analytics|syndication|facebook|twitter|addthis|digg|"
+                          r"delicious|stumbleupon|reddit|yahoo|feedburner|adobe|w3\.org|macromedia")
+DRAGNET_COMMENTS = "!@#$%^&*()  COMMENTS"
+CLEANEVAL_TAG = re.compile(r"^\s*<[phl]>", re.M)
+
+
+def host_of(url):
+    m = re.match(r"(?:https?://)?([^/:?#\s]+)", url.strip())
+    return m.group(1).lower().removeprefix("www.") if m else ""
+
+
+def page_site(html, gold):
+    """The site a page comes from, for the dev/test split (all pages of a site fall in one half):
+    the gold's `URL:` line, the page's canonical/og:url, else the host most links point to."""
+    m = URL_LINE.match(gold.lstrip("\ufeff"))
+    if m:
+        return host_of(m.group(1))
+    m = PAGE_URL.search(html)
+    if m:
+        return host_of(m.group(1).decode("latin-1"))
+    hosts = Counter(h.decode("latin-1").lower().removeprefix("www.") for h in LINK.findall(html))
+    hosts = Counter({h: n for h, n in hosts.items() if not SHARED_HOSTS.search(h)})
+    return min(hosts.items(), key=lambda kv: (-kv[1], kv[0]))[0] if hosts else "unknown"
+
+
+class _SelText(__import__("html.parser").parser.HTMLParser):
+    """Text inside L3S-GN1's `x-nc-sel2` annotations (the article's full text; sel1 is the
+    headline, sel3 supplemental text such as captions, sel4 related links, sel5 comments)."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack, self.depth, self.out = [], 0, []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("br", "img", "hr", "meta", "link", "input"):
+            return
+        sel = "x-nc-sel2" in (dict(attrs).get("class") or "").split()
+        self.stack.append(sel)
+        self.depth += sel
+        if tag in ("p", "div", "li", "h1", "h2", "h3", "h4", "tr", "br"):
+            self.out.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in ("br", "img", "hr", "meta", "link", "input") or not self.stack:
+            return
+        self.depth -= self.stack.pop()
+
+    def handle_data(self, data):
+        if self.depth > 0:
+            self.out.append(data)
+
+
+def gold_text(gold):
+    """The expected article text of one gold file, whichever of the four sets it comes from."""
+    if "x-nc-sel" in gold:
+        p = _SelText()
+        p.feed(gold)
+        return re.sub(r"[ \t]*\n\s*", "\n", "".join(p.out)).strip() + "\n"
+    gold = gold.split(DRAGNET_COMMENTS, 1)[0].lstrip("\ufeff")
+    if URL_LINE.match(gold):
+        gold = gold.split("\n", 1)[1] if "\n" in gold else ""
+    # CleanEval marks each kept block with <p>, <h> (heading) or <l> (list item).
+    return CLEANEVAL_TAG.sub("", gold)
+
+
+def prepare(src, dest):
+    src, dest = Path(src), Path(dest)
+    if not (src / "input").is_dir() or not (src / "GoldStandard").is_dir():
+        sys.exit(f"{src}: no input/ and GoldStandard/ folders")
+    (dest / "html").mkdir(parents=True, exist_ok=True)
+    (dest / "text").mkdir(parents=True, exist_ok=True)
+    golds = {g.stem: g for g in (src / "GoldStandard").iterdir() if g.suffix == ".txt"}
+    pages = sorted(p for p in (src / "input").iterdir() if p.suffix in (".html", ".htm") and p.stem in golds)
+    names, sites = [], Counter()
+    for page in pages:
+        html = page.read_bytes()
+        gold = golds[page.stem].read_bytes().decode("utf-8", errors="replace")
+        site = re.sub(r"[^a-z0-9.-]", "_", page_site(html, gold))
+        sites[site] += 1
+        # The split groups a name by what precedes its trailing number: SITE-N.
+        name = f"{site}-{sites[site]}"
+        (dest / "html" / f"{name}.html").write_bytes(html)
+        (dest / "text" / f"{name}.txt").write_text(gold_text(gold), encoding="utf-8")
+        names.append(f"{name}\t{page.name}\n")
+    (dest / "names.tsv").write_text("".join(names), encoding="utf-8")
+    print(f"{dest}: {len(pages)} pages from {len(sites)} sites (largest: "
+          + ", ".join(f"{s} {n}" for s, n in sites.most_common(5)) + ")")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("sets", nargs="+", metavar="FORMAT:DIR")
+    ap.add_argument("sets", nargs="*", metavar="FORMAT:DIR")
     ap.add_argument("--split", default="all", choices=["all", "dev", "test"])
     ap.add_argument("--nuntius", default="target/release/nuntius")
     ap.add_argument("--show", type=int, default=0, help="list the N worst losses per set")
     ap.add_argument("--dump", metavar="DIR", help="write each set's texts (ours, trafilatura's, the "
                     "reference) to DIR/NAME.json for reading failures; keep DIR outside the repository")
+    ap.add_argument("--prepare", nargs=2, metavar=("SRC", "DEST"), help="copy a set laid out as SRC/input/"
+                    "NAME.html + SRC/GoldStandard/NAME.txt (CleanEval, CleanPortalEval, dragnet_data, L3S-GN1) "
+                    "into DEST in the pairs layout, named by site for the split, and exit")
     args = ap.parse_args()
+    if args.prepare:
+        prepare(*args.prepare)
+        return
+    if not args.sets:
+        ap.error("give at least one FORMAT:DIR")
     for spec in args.sets:
         fmt, _, directory = spec.partition(":")
         directory = Path(directory)

@@ -350,6 +350,13 @@ impl Builder {
             }
             // Repeated structural tags: keep the first (and its `lang`).
             "html" | "body" | "head" if self.seen_structural(tag) => return,
+            // `<body>` ends a `<head>` left open (its `</head>` eaten by a broken script
+            // or comment); a body inside the head would be cut off at its first block.
+            "body" => {
+                if let Some(i) = self.open_index("head", &[]) {
+                    self.close_to(i);
+                }
+            }
             _ => {}
         }
         let id = self.push_node(NodeKind::Element {

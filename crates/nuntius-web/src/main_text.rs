@@ -358,7 +358,10 @@ fn extract_with(dom: &Dom, relaxed: bool) -> Vec<String> {
         }
     }
     let mut out = Vec::new();
-    let whole = body_or_root(dom).unwrap_or(0);
+    // The body, unless broken markup left the region outside it.
+    let whole = body_or_root(dom)
+        .filter(|&b| roots.iter().all(|&r| is_within(dom, r, b)))
+        .unwrap_or(0);
     let rules = OutsideRules {
         in_region: &in_region,
         holds_region: &holds_region,
@@ -796,6 +799,20 @@ fn best_candidate(dom: &Dom, stats: &[Stats]) -> Option<NodeId> {
         }
     }
     Some(top as NodeId)
+}
+
+/// Is `id` the node `ancestor` or inside it?
+fn is_within(dom: &Dom, mut id: NodeId, ancestor: NodeId) -> bool {
+    for _ in 0..=crate::dom::MAX_DEPTH {
+        if id == ancestor {
+            return true;
+        }
+        if id == 0 {
+            return false;
+        }
+        id = dom.nodes[id as usize].parent;
+    }
+    false
 }
 
 fn body_or_root(dom: &Dom) -> Option<NodeId> {

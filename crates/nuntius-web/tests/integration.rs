@@ -403,3 +403,20 @@ fn steps_in_blocks_of_the_chosen_blocks_template_are_kept() {
             .join("\n\n")
     );
 }
+
+#[test]
+fn body_opened_inside_an_unclosed_head_still_gives_the_article() {
+    // Regression: a `<head>` never closed took `<body>` as its child; the first block closed
+    // both and the page came out empty, as only the (now empty) body was written.
+    let html = format!(
+        "<html><head><title>Knicks lose</title><meta name='x' content='y'><body>\
+         <div class='nav'><a href='/'>Home</a> <a href='/nba'>NBA</a></div>\
+         <div class='story'><h1>Knicks lose</h1><p>{STORY}</p><p>{STORY}</p><p>{STORY}</p></div>\
+         </body></html>"
+    );
+    let page = extract_page(html.as_bytes(), None, None).unwrap();
+    assert_eq!(
+        page.text,
+        format!("Knicks lose\n\n{STORY}\n\n{STORY}\n\n{STORY}")
+    );
+}
