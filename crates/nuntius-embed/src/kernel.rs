@@ -435,12 +435,124 @@ mod x86 {
     /// # Safety
     /// The CPU must have avx512f.
     #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn quantize_512(buffers: QuantizeBuffers<'_>) {
+    pub(super) unsafe fn quantize_512((x, q, scales, offsets): QuantizeBuffers<'_>) {
+        // Sixteen blocks at a time: their maxima and sums are reduced together, one
+        // transposing tree for sixteen blocks instead of one horizontal reduction each.
+        const GROUP: usize = 16;
+        let whole = x.len() / (GROUP * BLOCK) * GROUP;
+        let groups = x[..whole * BLOCK]
+            .chunks_exact(GROUP * BLOCK)
+            .zip(q[..whole * BLOCK].chunks_exact_mut(GROUP * BLOCK))
+            .zip(scales[..whole].chunks_exact_mut(GROUP))
+            .zip(offsets[..whole].chunks_exact_mut(GROUP));
+        for (((xg, qg), sg), og) in groups {
+            // SAFETY: avx512f is present; the slices hold 16 blocks, 16 scales, 16 offsets.
+            unsafe { quantize_group_512(xg, qg, sg, og) };
+        }
         // SAFETY: this function runs only where avx512f is present.
         let amax = |xb: &[f32; BLOCK]| unsafe { block_amax_512(xb) };
-        super::quantize_blocks(buffers, amax, |xb, inv, qb| unsafe {
+        let rest = (
+            &x[whole * BLOCK..],
+            &mut q[whole * BLOCK..],
+            &mut scales[whole..],
+            &mut offsets[whole..],
+        );
+        super::quantize_blocks(rest, amax, |xb, inv, qb| unsafe {
             block_quantize_512(xb, inv, qb)
         });
+    }
+
+    /// Sixteen blocks with the steps of [`super::quantize_blocks`] and
+    /// [`super::block_quantize`], the same bits: `max` is exact in any order, the scales
+    /// are the same divisions, and integer sums are exact in any order.
+    ///
+    /// # Safety
+    /// The CPU must have avx512f; `x` and `q` hold 16·32 values, `scales` and `offsets` 16.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn quantize_group_512(x: &[f32], q: &mut [i8], scales: &mut [f32], offsets: &mut [i32]) {
+        assert!(x.len() == 512 && q.len() == 512 && scales.len() == 16 && offsets.len() == 16);
+        let xp = x.as_ptr();
+        // SAFETY: every load is within x's 512 floats.
+        let maxima: [__m512; 16] = std::array::from_fn(|b| unsafe {
+            let lo = _mm512_abs_ps(_mm512_loadu_ps(xp.add(b * BLOCK)));
+            let hi = _mm512_abs_ps(_mm512_loadu_ps(xp.add(b * BLOCK + 16)));
+            _mm512_max_ps(lo, hi)
+        });
+        let amax = transpose_reduce(maxima, |a, b| _mm512_max_ps(a, b));
+        let c127 = _mm512_set1_ps(127.0);
+        let positive = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(amax, _mm512_setzero_ps());
+        let inv = _mm512_maskz_div_ps(positive, c127, amax);
+        // SAFETY: 16 floats into scales' 16.
+        unsafe { _mm512_storeu_ps(scales.as_mut_ptr(), _mm512_div_ps(amax, c127)) };
+        let mut invs = [0.0f32; 16];
+        // SAFETY: 16 floats into invs' 16.
+        unsafe { _mm512_storeu_ps(invs.as_mut_ptr(), inv) };
+        let (lo, hi) = (_mm512_set1_epi32(-127), _mm512_set1_epi32(127));
+        let qp = q.as_mut_ptr();
+        let sums: [__m512; 16] = std::array::from_fn(|b| {
+            let scale = _mm512_set1_ps(invs[b]);
+            let mut sum = _mm512_setzero_si512();
+            for half in 0..2 {
+                let at = b * BLOCK + 16 * half;
+                // SAFETY: 16 floats at `at` within x's 512; 16 bytes at `at` within q's 512.
+                unsafe {
+                    let v = _mm512_mul_ps(_mm512_loadu_ps(xp.add(at)), scale);
+                    let r = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvtps_epi32(v), lo), hi);
+                    sum = _mm512_add_epi32(sum, r);
+                    _mm_storeu_si128(qp.add(at).cast(), _mm512_cvtepi32_epi8(r));
+                }
+            }
+            _mm512_castsi512_ps(sum)
+        });
+        let sum = _mm512_castps_si512(transpose_reduce(sums, |a, b| {
+            _mm512_castsi512_ps(_mm512_add_epi32(
+                _mm512_castps_si512(a),
+                _mm512_castps_si512(b),
+            ))
+        }));
+        // offset = −8·Σq (NIBBLE_OFFSET is 8).
+        let offset = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32::<3>(sum));
+        // SAFETY: 16 ints into offsets' 16.
+        unsafe { _mm512_storeu_si512(offsets.as_mut_ptr().cast(), offset) };
+    }
+
+    /// Lane `b` of the result is `op` folded over the 16 lanes of `v[b]` (`op` associative
+    /// and commutative): four levels of shuffles, each halving the vectors.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn transpose_reduce(v: [__m512; 16], op: impl Fn(__m512, __m512) -> __m512) -> __m512 {
+        // Halves of 256 bits: w[i] holds block 2i in its low half, 2i + 1 in its high half.
+        let w: [__m512; 8] = std::array::from_fn(|i| {
+            let (a, b) = (v[2 * i], v[2 * i + 1]);
+            op(
+                _mm512_shuffle_f32x4::<0b01_00_01_00>(a, b),
+                _mm512_shuffle_f32x4::<0b11_10_11_10>(a, b),
+            )
+        });
+        // Quarters of 128 bits: x[i]'s quarter j holds block 4i + j.
+        let x: [__m512; 4] = std::array::from_fn(|i| {
+            let (a, b) = (w[2 * i], w[2 * i + 1]);
+            op(
+                _mm512_shuffle_f32x4::<0b10_00_10_00>(a, b),
+                _mm512_shuffle_f32x4::<0b11_01_11_01>(a, b),
+            )
+        });
+        // Within each quarter j: y[i] lanes 0-1 hold block 8i + j, lanes 2-3 block 8i + 4 + j.
+        let y: [__m512; 2] = std::array::from_fn(|i| {
+            let (a, b) = (x[2 * i], x[2 * i + 1]);
+            op(
+                _mm512_shuffle_ps::<0b01_00_01_00>(a, b),
+                _mm512_shuffle_ps::<0b11_10_11_10>(a, b),
+            )
+        });
+        // Lane 4j + i of z holds block 4i + j.
+        let z = op(
+            _mm512_shuffle_ps::<0b10_00_10_00>(y[0], y[1]),
+            _mm512_shuffle_ps::<0b11_01_11_01>(y[0], y[1]),
+        );
+        let order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+        _mm512_permutexvar_ps(order, z)
     }
 
     /// [`super::quantize_blocks`] with the AVX2 steps.
