@@ -352,9 +352,10 @@ impl Bert {
                 let (q0, k0, v0) = (head * hd, h + head * hd, 2 * h + head * hd);
                 keys_t.clear();
                 keys_t.resize(hd * padded, 0.0f32);
-                for (j, s) in seg.clone().enumerate() {
-                    for (d, &k) in data[s * width + k0..][..hd].iter().enumerate() {
-                        keys_t[d * padded + j] = k;
+                let text = &data[seg.start * width..seg.end * width];
+                for (j, key) in text.chunks_exact(width).enumerate() {
+                    for (row, &k) in keys_t.chunks_exact_mut(padded).zip(&key[k0..k0 + hd]) {
+                        row[j] = k;
                     }
                 }
                 let mut t = seg.start;
@@ -481,8 +482,9 @@ fn scores_chunks<const W: usize>(
 ) -> usize {
     while s0 + W <= len {
         let mut acc = [0.0f32; W];
-        for (d, &qd) in q.iter().enumerate() {
-            let k = &keys_t[d * len + s0..][..W];
+        // Rows of `keys_t` as whole chunks, so the loop carries no bounds check.
+        for (row, &qd) in keys_t.chunks_exact(len).zip(q) {
+            let Some(k) = row.get(s0..s0 + W) else { break };
             for i in 0..W {
                 acc[i] += qd * k[i];
             }

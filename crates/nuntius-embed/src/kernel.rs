@@ -23,7 +23,7 @@
 //! 2. Unaligned loads and stores through raw pointers. [`matmul`] asserts once, before any
 //!    kernel runs, that every buffer has exactly the length its shape implies (weights
 //!    `tiles·blocks·512` bytes, weight scales `tiles·blocks·16`, activations `rows·cols`,
-//!    their scales and sums `rows·blocks`, bias `n`, output `rows·n`). Every offset a
+//!    their scales and offsets `rows·blocks`, bias `n`, output `rows·n`). Every offset a
 //!    kernel forms is `((tile·blocks + b)·8 + g)·64 + 64` ≤ the weight length for
 //!    `tile < tiles, b < blocks, g < 8`, and likewise for the other buffers with
 //!    `row < rows`; the loops never leave those ranges. All loads/stores are the
@@ -231,15 +231,16 @@ impl PackedQ4 {
     }
 }
 
-/// Rows of activations quantised to int8 in blocks of 32: `x ≈ q · scale`, with the block
-/// sums of `q` the kernels need to undo the weights' offset.
+/// Rows of activations quantised to int8 in blocks of 32: `x ≈ q · scale`, with each
+/// block's `−8 · Σ q`, the term that undoes the weights' offset (so the kernels load it
+/// instead of computing it once per block and tile).
 #[derive(Debug, Clone, Default)]
 pub struct QuantizedRows {
     rows: usize,
     cols: usize,
     q: Vec<i8>,
     scales: Vec<f32>,
-    sums: Vec<i32>,
+    offsets: Vec<i32>,
 }
 
 impl QuantizedRows {
@@ -253,8 +254,13 @@ impl QuantizedRows {
         self.cols = cols;
         self.q.resize(x.len(), 0);
         self.scales.resize(blocks, 0.0);
-        self.sums.resize(blocks, 0);
-        let buffers = (x, &mut self.q[..], &mut self.scales[..], &mut self.sums[..]);
+        self.offsets.resize(blocks, 0);
+        let buffers = (
+            x,
+            &mut self.q[..],
+            &mut self.scales[..],
+            &mut self.offsets[..],
+        );
         // One dispatch per matrix, so the per-block steps inline into the loop.
         match kernel {
             // SAFETY: the CPU has the features each function enables (checked first).
@@ -275,22 +281,22 @@ impl QuantizedRows {
     }
 }
 
-/// Row-major `x`, `q` and per-block `scales` and `sums`, as [`QuantizedRows`] holds them.
+/// Row-major `x`, `q` and per-block `scales` and `offsets`, as [`QuantizedRows`] holds them.
 type QuantizeBuffers<'a> = (&'a [f32], &'a mut [i8], &'a mut [f32], &'a mut [i32]);
 
 /// Quantises every block of `x` with one kernel's steps: `amax` gives `max |x|` of a
 /// block, `quantize` its integers (returning their sum) for the inverse scale given.
 #[inline(always)]
 fn quantize_blocks(
-    (x, q, scales, sums): QuantizeBuffers<'_>,
+    (x, q, scales, offsets): QuantizeBuffers<'_>,
     amax: impl Fn(&[f32; BLOCK]) -> f32,
     quantize: impl Fn(&[f32; BLOCK], f32, &mut [i8; BLOCK]) -> i32,
 ) {
     let chunks = x
         .chunks_exact(BLOCK)
         .zip(q.chunks_exact_mut(BLOCK))
-        .zip(scales.iter_mut().zip(sums.iter_mut()));
-    for ((xb, qb), (scale, sum)) in chunks {
+        .zip(scales.iter_mut().zip(offsets.iter_mut()));
+    for ((xb, qb), (scale, offset)) in chunks {
         let (Ok(xb), Ok(qb)) = (
             <&[f32; BLOCK]>::try_from(xb),
             <&mut [i8; BLOCK]>::try_from(qb),
@@ -300,7 +306,7 @@ fn quantize_blocks(
         let amax = amax(xb);
         let inv = if amax > 0.0 { 127.0 / amax } else { 0.0 };
         *scale = amax / 127.0;
-        *sum = quantize(xb, inv, qb);
+        *offset = -NIBBLE_OFFSET * quantize(xb, inv, qb);
     }
 }
 
@@ -332,7 +338,7 @@ pub fn matmul(kernel: Kernel, a: &QuantizedRows, w: &PackedQ4, bias: &[f32], out
     assert_eq!(a.cols, w.k, "activation width");
     assert_eq!(a.q.len(), a.rows * w.k);
     assert_eq!(a.scales.len(), a.rows * kb);
-    assert_eq!(a.sums.len(), a.rows * kb);
+    assert_eq!(a.offsets.len(), a.rows * kb);
     assert_eq!(w.nibbles.len(), tiles * kb * TILE_BLOCK_BYTES);
     assert_eq!(w.scales.len(), tiles * kb * TILE);
     assert_eq!(w.n, tiles * TILE);
@@ -388,7 +394,7 @@ fn matmul_portable(a: &QuantizedRows, w: &PackedQ4, bias: &[f32], out: &mut [f32
     for i in 0..a.rows {
         let qa = &a.q[i * k..(i + 1) * k];
         let sa = &a.scales[i * kb..(i + 1) * kb];
-        let suma = &a.sums[i * kb..(i + 1) * kb];
+        let offsets = &a.offsets[i * kb..(i + 1) * kb];
         for tile in 0..n / TILE {
             let mut acc = [0.0f32; TILE];
             for b in 0..kb {
@@ -404,11 +410,10 @@ fn matmul_portable(a: &QuantizedRows, w: &PackedQ4, bias: &[f32], out: &mut [f32
                         }
                     }
                 }
-                let correction = NIBBLE_OFFSET * suma[b];
                 let ws = &w.scales[(tile * kb + b) * TILE..][..TILE];
                 for lane in 0..TILE {
                     let s = ws[lane] * sa[b];
-                    acc[lane] += (isum[lane] - correction) as f32 * s;
+                    acc[lane] += (isum[lane] + offsets[b]) as f32 * s;
                 }
             }
             let o = &mut out[i * n + tile * TILE..][..TILE];
@@ -423,22 +428,131 @@ fn matmul_portable(a: &QuantizedRows, w: &PackedQ4, bias: &[f32], out: &mut [f32
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::{
-        PackedQ4, QuantizeBuffers, QuantizedRows, BLOCK, GROUPS, NIBBLE_OFFSET, TILE,
-        TILE_BLOCK_BYTES,
-    };
+    use super::{PackedQ4, QuantizeBuffers, QuantizedRows, BLOCK, GROUPS, TILE, TILE_BLOCK_BYTES};
 
     /// [`super::quantize_blocks`] with the AVX-512 steps.
     ///
     /// # Safety
     /// The CPU must have avx512f.
     #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn quantize_512(buffers: QuantizeBuffers<'_>) {
+    pub(super) unsafe fn quantize_512((x, q, scales, offsets): QuantizeBuffers<'_>) {
+        // Sixteen blocks at a time: their maxima and sums are reduced together, one
+        // transposing tree for sixteen blocks instead of one horizontal reduction each.
+        const GROUP: usize = 16;
+        let whole = x.len() / (GROUP * BLOCK) * GROUP;
+        let groups = x[..whole * BLOCK]
+            .chunks_exact(GROUP * BLOCK)
+            .zip(q[..whole * BLOCK].chunks_exact_mut(GROUP * BLOCK))
+            .zip(scales[..whole].chunks_exact_mut(GROUP))
+            .zip(offsets[..whole].chunks_exact_mut(GROUP));
+        for (((xg, qg), sg), og) in groups {
+            // SAFETY: avx512f is present; the slices hold 16 blocks, 16 scales, 16 offsets.
+            unsafe { quantize_group_512(xg, qg, sg, og) };
+        }
         // SAFETY: this function runs only where avx512f is present.
         let amax = |xb: &[f32; BLOCK]| unsafe { block_amax_512(xb) };
-        super::quantize_blocks(buffers, amax, |xb, inv, qb| unsafe {
+        let rest = (
+            &x[whole * BLOCK..],
+            &mut q[whole * BLOCK..],
+            &mut scales[whole..],
+            &mut offsets[whole..],
+        );
+        super::quantize_blocks(rest, amax, |xb, inv, qb| unsafe {
             block_quantize_512(xb, inv, qb)
         });
+    }
+
+    /// Sixteen blocks with the steps of [`super::quantize_blocks`] and
+    /// [`super::block_quantize`], the same bits: `max` is exact in any order, the scales
+    /// are the same divisions, and integer sums are exact in any order.
+    ///
+    /// # Safety
+    /// The CPU must have avx512f; `x` and `q` hold 16·32 values, `scales` and `offsets` 16.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    unsafe fn quantize_group_512(x: &[f32], q: &mut [i8], scales: &mut [f32], offsets: &mut [i32]) {
+        assert!(x.len() == 512 && q.len() == 512 && scales.len() == 16 && offsets.len() == 16);
+        let xp = x.as_ptr();
+        // SAFETY: every load is within x's 512 floats.
+        let maxima: [__m512; 16] = std::array::from_fn(|b| unsafe {
+            let lo = _mm512_abs_ps(_mm512_loadu_ps(xp.add(b * BLOCK)));
+            let hi = _mm512_abs_ps(_mm512_loadu_ps(xp.add(b * BLOCK + 16)));
+            _mm512_max_ps(lo, hi)
+        });
+        let amax = transpose_reduce(maxima, |a, b| _mm512_max_ps(a, b));
+        let c127 = _mm512_set1_ps(127.0);
+        let positive = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(amax, _mm512_setzero_ps());
+        let inv = _mm512_maskz_div_ps(positive, c127, amax);
+        // SAFETY: 16 floats into scales' 16.
+        unsafe { _mm512_storeu_ps(scales.as_mut_ptr(), _mm512_div_ps(amax, c127)) };
+        let mut invs = [0.0f32; 16];
+        // SAFETY: 16 floats into invs' 16.
+        unsafe { _mm512_storeu_ps(invs.as_mut_ptr(), inv) };
+        let (lo, hi) = (_mm512_set1_epi32(-127), _mm512_set1_epi32(127));
+        let qp = q.as_mut_ptr();
+        let sums: [__m512; 16] = std::array::from_fn(|b| {
+            let scale = _mm512_set1_ps(invs[b]);
+            let mut sum = _mm512_setzero_si512();
+            for half in 0..2 {
+                let at = b * BLOCK + 16 * half;
+                // SAFETY: 16 floats at `at` within x's 512; 16 bytes at `at` within q's 512.
+                unsafe {
+                    let v = _mm512_mul_ps(_mm512_loadu_ps(xp.add(at)), scale);
+                    let r = _mm512_min_epi32(_mm512_max_epi32(_mm512_cvtps_epi32(v), lo), hi);
+                    sum = _mm512_add_epi32(sum, r);
+                    _mm_storeu_si128(qp.add(at).cast(), _mm512_cvtepi32_epi8(r));
+                }
+            }
+            _mm512_castsi512_ps(sum)
+        });
+        let sum = _mm512_castps_si512(transpose_reduce(sums, |a, b| {
+            _mm512_castsi512_ps(_mm512_add_epi32(
+                _mm512_castps_si512(a),
+                _mm512_castps_si512(b),
+            ))
+        }));
+        // offset = −8·Σq (NIBBLE_OFFSET is 8).
+        let offset = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32::<3>(sum));
+        // SAFETY: 16 ints into offsets' 16.
+        unsafe { _mm512_storeu_si512(offsets.as_mut_ptr().cast(), offset) };
+    }
+
+    /// Lane `b` of the result is `op` folded over the 16 lanes of `v[b]` (`op` associative
+    /// and commutative): four levels of shuffles, each halving the vectors.
+    #[target_feature(enable = "avx512f")]
+    #[inline]
+    fn transpose_reduce(v: [__m512; 16], op: impl Fn(__m512, __m512) -> __m512) -> __m512 {
+        // Halves of 256 bits: w[i] holds block 2i in its low half, 2i + 1 in its high half.
+        let w: [__m512; 8] = std::array::from_fn(|i| {
+            let (a, b) = (v[2 * i], v[2 * i + 1]);
+            op(
+                _mm512_shuffle_f32x4::<0b01_00_01_00>(a, b),
+                _mm512_shuffle_f32x4::<0b11_10_11_10>(a, b),
+            )
+        });
+        // Quarters of 128 bits: x[i]'s quarter j holds block 4i + j.
+        let x: [__m512; 4] = std::array::from_fn(|i| {
+            let (a, b) = (w[2 * i], w[2 * i + 1]);
+            op(
+                _mm512_shuffle_f32x4::<0b10_00_10_00>(a, b),
+                _mm512_shuffle_f32x4::<0b11_01_11_01>(a, b),
+            )
+        });
+        // Within each quarter j: y[i] lanes 0-1 hold block 8i + j, lanes 2-3 block 8i + 4 + j.
+        let y: [__m512; 2] = std::array::from_fn(|i| {
+            let (a, b) = (x[2 * i], x[2 * i + 1]);
+            op(
+                _mm512_shuffle_ps::<0b01_00_01_00>(a, b),
+                _mm512_shuffle_ps::<0b11_10_11_10>(a, b),
+            )
+        });
+        // Lane 4j + i of z holds block 4i + j.
+        let z = op(
+            _mm512_shuffle_ps::<0b10_00_10_00>(y[0], y[1]),
+            _mm512_shuffle_ps::<0b11_01_11_01>(y[0], y[1]),
+        );
+        let order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+        _mm512_permutexvar_ps(order, z)
     }
 
     /// [`super::quantize_blocks`] with the AVX2 steps.
@@ -618,26 +732,34 @@ mod x86 {
     ) {
         let (k, n) = (w.k, w.n);
         let kb = k / BLOCK;
-        let wp = w.nibbles.as_ptr();
-        let ap = a.q.as_ptr();
+        // Raw pointers, advanced once per block: indexing the per-block vectors would cost
+        // a bounds check and an address computation per row and block on the ports the
+        // `vpdpbusd` and the float steps need (the kernel is limited by those ports).
+        let mut wp: [*const u8; T] =
+            std::array::from_fn(|t| w.nibbles[(tile + t) * kb * TILE_BLOCK_BYTES..].as_ptr());
+        let mut wsp: [*const f32; T] =
+            std::array::from_fn(|t| w.scales[(tile + t) * kb * TILE..].as_ptr());
+        let mut ap: [*const u8; R] =
+            std::array::from_fn(|r| a.q[(row + r) * k..].as_ptr().cast::<u8>());
+        let mut asp: [*const f32; R] = std::array::from_fn(|r| a.scales[(row + r) * kb..].as_ptr());
+        let mut aop: [*const i32; R] =
+            std::array::from_fn(|r| a.offsets[(row + r) * kb..].as_ptr());
         let mut acc = [[_mm512_setzero_ps(); T]; R];
-        for b in 0..kb {
+        for _ in 0..kb {
+            // SAFETY (whole loop body): each pointer starts at its row's or tile's first
+            // block and advances one block per iteration, `kb` iterations: every read is
+            // within that row's or tile's blocks (module safety argument).
             // The sums start at −8·Σq (the nibbles' offset), so no subtraction follows;
             // integer adds are exact in any order, so the bits are those of portable.
-            let mut isum: [[__m512i; T]; R] = std::array::from_fn(|r| {
-                [_mm512_set1_epi32(-NIBBLE_OFFSET * a.sums[(row + r) * kb + b]); T]
-            });
+            let mut isum: [[__m512i; T]; R] =
+                std::array::from_fn(|r| [_mm512_set1_epi32(unsafe { aop[r].read() }); T]);
             for g in 0..GROUPS {
                 let mut wv = [_mm512_setzero_si512(); T];
-                for (t, v) in wv.iter_mut().enumerate() {
-                    let off = ((tile + t) * kb + b) * TILE_BLOCK_BYTES + g * TILE * 4;
-                    // SAFETY: off + 64 ≤ nibbles.len() (module safety argument).
-                    *v = unsafe { _mm512_loadu_si512(wp.add(off).cast()) };
+                for (v, p) in wv.iter_mut().zip(&wp) {
+                    *v = unsafe { _mm512_loadu_si512(p.add(g * TILE * 4).cast()) };
                 }
-                for (r, sums) in isum.iter_mut().enumerate() {
-                    let off = (row + r) * k + b * BLOCK + g * 4;
-                    // SAFETY: off + 4 ≤ q.len().
-                    let four = unsafe { ap.add(off).cast::<i32>().read_unaligned() };
+                for (sums, p) in isum.iter_mut().zip(&ap) {
+                    let four = unsafe { p.add(g * 4).cast::<i32>().read_unaligned() };
                     let av = _mm512_set1_epi32(four);
                     for (s, v) in sums.iter_mut().zip(&wv) {
                         *s = _mm512_dpbusd_epi32(*s, *v, av);
@@ -645,15 +767,22 @@ mod x86 {
                 }
             }
             for (r, (sums, accs)) in isum.iter().zip(acc.iter_mut()).enumerate() {
-                let sa = _mm512_set1_ps(a.scales[(row + r) * kb + b]);
+                let sa = _mm512_set1_ps(unsafe { asp[r].read() });
                 for (t, (s, acc)) in sums.iter().zip(accs.iter_mut()).enumerate() {
-                    let off = ((tile + t) * kb + b) * TILE;
-                    // SAFETY: off + 16 ≤ w.scales.len().
-                    let sw = unsafe { _mm512_loadu_ps(w.scales.as_ptr().add(off)) };
+                    let sw = unsafe { _mm512_loadu_ps(wsp[t]) };
                     let scale = _mm512_mul_ps(sw, sa);
                     let f = _mm512_cvtepi32_ps(*s);
                     *acc = _mm512_add_ps(*acc, _mm512_mul_ps(f, scale));
                 }
+            }
+            for t in 0..T {
+                wp[t] = wp[t].wrapping_add(TILE_BLOCK_BYTES);
+                wsp[t] = wsp[t].wrapping_add(TILE);
+            }
+            for r in 0..R {
+                ap[r] = ap[r].wrapping_add(BLOCK);
+                asp[r] = asp[r].wrapping_add(1);
+                aop[r] = aop[r].wrapping_add(1);
             }
         }
         for (r, accs) in acc.iter().enumerate() {
@@ -743,14 +872,14 @@ mod x86 {
             }
             for (r, (sums, accs)) in isum.iter().zip(acc.iter_mut()).enumerate() {
                 let idx = (row + r) * kb + b;
-                let correction = _mm256_set1_epi32(NIBBLE_OFFSET * a.sums[idx]);
+                let correction = _mm256_set1_epi32(a.offsets[idx]);
                 let sa = _mm256_set1_ps(a.scales[idx]);
                 for (h, (s, acc)) in sums.iter().zip(accs.iter_mut()).enumerate() {
                     let off = (tile * kb + b) * TILE + h * 8;
                     // SAFETY: off + 8 ≤ w.scales.len().
                     let sw = unsafe { _mm256_loadu_ps(w.scales.as_ptr().add(off)) };
                     let scale = _mm256_mul_ps(sw, sa);
-                    let f = _mm256_cvtepi32_ps(_mm256_sub_epi32(*s, correction));
+                    let f = _mm256_cvtepi32_ps(_mm256_add_epi32(*s, correction));
                     *acc = _mm256_add_ps(*acc, _mm256_mul_ps(f, scale));
                 }
             }
@@ -910,7 +1039,7 @@ mod tests {
         assert_eq!(q.q[3], -127);
         assert_eq!(q.q[4], 64); // 63.5 rounds to even
         assert_eq!(q.scales[1], 0.0);
-        assert_eq!(q.sums, vec![-63, 0]);
+        assert_eq!(q.offsets, vec![8 * 63, 0]);
     }
 
     #[test]
@@ -930,7 +1059,7 @@ mod tests {
             let mut got = QuantizedRows::default();
             got.quantize(kernel, &x, 64);
             assert_eq!(got.q, want.q, "{kernel}");
-            assert_eq!(got.sums, want.sums, "{kernel}");
+            assert_eq!(got.offsets, want.offsets, "{kernel}");
             let bits = |v: &[f32]| v.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&got.scales), bits(&want.scales), "{kernel}");
         }

@@ -3,7 +3,7 @@
 //! piece scores. Segmentation follows the reference reader (`e5.c`) step for step, so
 //! the ids match the package's own tokenizer.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use unicode_normalization::UnicodeNormalization;
@@ -24,24 +24,61 @@ impl Hasher for Fnv1a {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
+        let h = if self.0 == 0 { FNV_BASIS } else { self.0 };
+        self.0 = fnv_extend(h, bytes);
     }
 }
 
 type PieceIds = HashMap<Vec<u8>, u32, BuildHasherDefault<Fnv1a>>;
 
+/// FNV-1a's 64-bit offset basis and prime.
+const FNV_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
+
+/// `h` extended by `bytes` (FNV-1a, so a string's hash grows byte by byte with it).
+fn fnv_extend(mut h: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(FNV_PRIME);
+    }
+    h
+}
+
+/// A hasher for keys that are hashes already: it passes them through.
+#[derive(Default)]
+struct Identity(u64);
+
+impl Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+
+    fn write_u32(&mut self, v: u32) {
+        // Spread the bits over the whole word: the table's buckets come from its top bits.
+        self.0 = u64::from(v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+/// 32-bit FNV-1a hashes of every prefix of every piece (the pieces themselves included).
+/// A string whose hash is missing starts no piece, so the segmentation stops extending it;
+/// a collision only costs one more exact lookup in the piece table.
+type PrefixHashes = HashSet<u32, BuildHasherDefault<Identity>>;
+
+/// The 32 bits of an FNV-1a state kept in [`PrefixHashes`].
+fn prefix_key(h: u64) -> u32 {
+    (h >> 32) as u32 ^ h as u32
+}
+
 #[derive(Clone)]
 pub(crate) struct Tokenizer {
     ids: PieceIds,
+    prefixes: PrefixHashes,
     scores: Vec<f32>,
     normalization: HashMap<u32, Vec<u32>>,
     unk: u32,
@@ -61,6 +98,14 @@ impl Tokenizer {
                 ids.entry(piece.clone()).or_insert(id as u32);
             }
         }
+        let mut prefixes = PrefixHashes::default();
+        for piece in &vocabulary.pieces {
+            let mut h = FNV_BASIS;
+            for &b in piece {
+                h = fnv_extend(h, &[b]);
+                prefixes.insert(prefix_key(h));
+            }
+        }
         let min_score = vocabulary
             .scores
             .iter()
@@ -75,6 +120,7 @@ impl Tokenizer {
             .max(1);
         Tokenizer {
             ids,
+            prefixes,
             scores: vocabulary.scores.clone(),
             normalization: normalization
                 .map
@@ -105,14 +151,9 @@ impl Tokenizer {
 
     /// FNV-1a over the piece scores: tells whether a table was distilled from this vocabulary.
     pub fn fingerprint(&self) -> u64 {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for s in &self.scores {
-            for b in s.to_le_bytes() {
-                h ^= u64::from(b);
-                h = h.wrapping_mul(0x0100_0000_01b3);
-            }
-        }
-        h
+        self.scores
+            .iter()
+            .fold(FNV_BASIS, |h, s| fnv_extend(h, &s.to_le_bytes()))
     }
 
     /// Piece ids of `text` without `<s>`/`</s>`.
@@ -162,9 +203,15 @@ impl Tokenizer {
                 continue;
             }
             let begin = starts[i];
+            let mut h = FNV_BASIS;
             for e in i + 1..=n {
                 let len = starts[e] - begin;
                 if len > self.max_piece_bytes {
+                    break;
+                }
+                h = fnv_extend(h, &bytes[starts[e - 1]..starts[e]]);
+                if !self.prefixes.contains(&prefix_key(h)) {
+                    // No piece starts with these bytes, so none is longer either.
                     break;
                 }
                 if let Some(&id) = self.ids.get(&bytes[begin..starts[e]]) {
