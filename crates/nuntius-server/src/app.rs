@@ -539,10 +539,24 @@ fn ingest(
 /// and, when the index still holds fewer articles than the store (its record of what it holds
 /// was lost, or another writer's commits were), every article again (adding is an upsert).
 fn repair_search(shared: &Shared, store: &SqliteStore) -> Result<(), ApiError> {
-    index_new_articles(shared, store)?;
     let Some(search) = &shared.search else {
         return Ok(());
     };
+    // `nuntius ingest` keeps the index up to date itself but writes no record of it: an index
+    // holding every stored article is up to date, and is not re-added whole (214 s at 1M).
+    if shared.indexed_seq.load(Ordering::SeqCst) == 0 {
+        let held = search
+            .read()
+            .map_err(|_| ApiError::Internal("search index poisoned".into()))?
+            .doc_count();
+        let stored = nuntius_store::Store::article_count(store)?;
+        if stored > 0 && held == stored {
+            let last = store.max_seq()?;
+            shared.indexed_seq.store(last, Ordering::SeqCst);
+            let _ = std::fs::write(indexed_seq_path(&shared.data_dir), last.to_string());
+        }
+    }
+    index_new_articles(shared, store)?;
     let held = search
         .read()
         .map_err(|_| ApiError::Internal("search index poisoned".into()))?

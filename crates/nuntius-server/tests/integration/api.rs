@@ -500,3 +500,50 @@ fn a_json_body_must_be_articles() {
     assert_eq!(one.status, StatusCode::OK);
     assert_eq!(one.json()["new"], 1);
 }
+
+/// Regression: a store written by `nuntius ingest`, whose engine keeps the search index up to
+/// date but writes no record of it, was added to the index whole again on `serve`'s first open
+/// (214 s for 1M articles before the writer was ready).
+#[test]
+fn serve_keeps_the_search_index_that_ingest_wrote() {
+    use nuntius_engine::datadir::store_path;
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = nuntius_store::SqliteStore::open(&store_path(dir.path())).unwrap();
+        let index = nuntius_search::SearchIndex::open(&dir.path().join("search")).unwrap();
+        let mut engine =
+            nuntius_engine::Engine::open(Box::new(store), nuntius_cluster::Params::default())
+                .unwrap()
+                .with_search(index)
+                .unwrap();
+        let summary = nuntius_engine::ingest_paths(
+            &mut engine,
+            &[super::common::seeds()],
+            &nuntius_readers::ReadOptions::default(),
+            512,
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(summary.new, 5);
+    }
+    let meta = dir.path().join("search").join("meta.json");
+    let before = std::fs::read(&meta).unwrap();
+    let app = nuntius_server::App::open(nuntius_server::AppConfig {
+        data_dir: dir.path().to_path_buf(),
+        token: TOKEN.to_string(),
+        settings: nuntius_engine::Settings::default(),
+        writer: true,
+        embedder: None,
+        crawl: false,
+    })
+    .unwrap();
+    app.wait_until_ready(std::time::Duration::from_secs(60))
+        .unwrap();
+    assert_eq!(
+        std::fs::read(&meta).unwrap(),
+        before,
+        "the search index was written again"
+    );
+    let record = std::fs::read_to_string(dir.path().join("search").join("nuntius-indexed-seq"));
+    assert_eq!(record.unwrap().trim(), "5");
+}
