@@ -7,7 +7,7 @@
 
 use rusqlite::{params, params_from_iter, OptionalExtension, Row};
 
-use crate::sqlite::article_from_row;
+use crate::sqlite::{article_from_row, link_row};
 use crate::{ArticleRow, CopyRow, EntityRow, EventRow, LinkRow, Result, SqliteStore, StoreError};
 
 /// Columns of an article without its text and features.
@@ -178,13 +178,7 @@ impl ReadQueries for SqliteStore {
             )
             .map_err(err("listing a story's links"))?;
         let rows = stmt
-            .query_map([story as i64], |r| {
-                Ok(LinkRow {
-                    event: r.get::<_, i64>(0)? as u64,
-                    linked: r.get::<_, Option<i64>>(1)?.map(|x| x as u64),
-                    evidence: r.get(2)?,
-                })
-            })
+            .query_map([story as i64], link_row)
             .map_err(err("listing a story's links"))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .map_err(err("reading a link"))

@@ -211,6 +211,15 @@ fn migrate(conn: &Connection, from: i64) -> Result<()> {
 
 pub(crate) const ARTICLE_COLUMNS: &str = "seq, id, path, record, url, title, text, lang, published, published_from, day, source, cited_source, content_hash, duplicate_of, event, features, evidence, entities, placed";
 
+/// A settle decision from `event, linked, evidence` columns.
+pub(crate) fn link_row(r: &Row<'_>) -> rusqlite::Result<LinkRow> {
+    Ok(LinkRow {
+        event: r.get::<_, i64>(0)? as u64,
+        linked: r.get::<_, Option<i64>>(1)?.map(|x| x as u64),
+        evidence: r.get(2)?,
+    })
+}
+
 fn line_stat(r: &Row<'_>) -> rusqlite::Result<LineStat> {
     Ok(LineStat {
         source: r.get(0)?,
@@ -586,13 +595,7 @@ impl Store for SqliteStore {
             .prepare("SELECT event, linked, evidence FROM event_links ORDER BY event")
             .map_err(err("listing event links"))?;
         let rows = stmt
-            .query_map([], |r| {
-                Ok(LinkRow {
-                    event: r.get::<_, i64>(0)? as u64,
-                    linked: r.get::<_, Option<i64>>(1)?.map(|x| x as u64),
-                    evidence: r.get(2)?,
-                })
-            })
+            .query_map([], link_row)
             .map_err(err("listing event links"))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .map_err(err("reading an event link"))
