@@ -542,32 +542,35 @@ fn repair_search(shared: &Shared, store: &SqliteStore) -> Result<(), ApiError> {
     let Some(search) = &shared.search else {
         return Ok(());
     };
-    // `nuntius ingest` keeps the index up to date itself but writes no record of it: an index
-    // holding every stored article is up to date, and is not re-added whole (214 s at 1M).
-    if shared.indexed_seq.load(Ordering::SeqCst) == 0 {
+    let held_and_stored = || -> Result<(u64, u64), ApiError> {
         let held = search
             .read()
             .map_err(|_| ApiError::Internal("search index poisoned".into()))?
             .doc_count();
-        let stored = nuntius_store::Store::article_count(store)?;
+        Ok((held, nuntius_store::Store::article_count(store)?))
+    };
+    // `nuntius ingest` keeps the index up to date itself but writes no record of it: an index
+    // holding every stored article is up to date, and is not re-added whole (214 s at 1M).
+    if shared.indexed_seq.load(Ordering::SeqCst) == 0 {
+        let (held, stored) = held_and_stored()?;
         if stored > 0 && held == stored {
-            let last = store.max_seq()?;
-            shared.indexed_seq.store(last, Ordering::SeqCst);
-            let _ = std::fs::write(indexed_seq_path(&shared.data_dir), last.to_string());
+            record_indexed(shared, store.max_seq()?);
         }
     }
     index_new_articles(shared, store)?;
-    let held = search
-        .read()
-        .map_err(|_| ApiError::Internal("search index poisoned".into()))?
-        .doc_count();
-    let stored = nuntius_store::Store::article_count(store)?;
+    let (held, stored) = held_and_stored()?;
     if held < stored {
         eprintln!("nuntius serve: the search index holds {held} of {stored} articles; reindexing");
         shared.indexed_seq.store(0, Ordering::SeqCst);
         index_new_articles(shared, store)?;
     }
     Ok(())
+}
+
+/// Notes that the search index holds every article up to `last`, in memory and on disk.
+fn record_indexed(shared: &Shared, last: u64) {
+    shared.indexed_seq.store(last, Ordering::SeqCst);
+    let _ = std::fs::write(indexed_seq_path(&shared.data_dir), last.to_string());
 }
 
 /// Adds every article after the last indexed one to the search index and commits.
@@ -619,8 +622,7 @@ fn index_new_articles(shared: &Shared, store: &SqliteStore) -> Result<u64, ApiEr
                 .and_then(|_| index.commit())
                 .map_err(|e| ApiError::SearchUnavailable(e.to_string()))?;
         }
-        shared.indexed_seq.store(last, Ordering::SeqCst);
-        let _ = std::fs::write(indexed_seq_path(&shared.data_dir), last.to_string());
+        record_indexed(shared, last);
     }
     Ok(done)
 }
